@@ -1,0 +1,87 @@
+"""Build the FastAPI app: services in the lifespan, CORS, JSON errors, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from proctor import __version__
+from proctor.api.routes import analyze, health, students, ui
+from proctor.errors import ProctorError
+from proctor.services import build_services
+from proctor.settings import Settings, get_settings
+
+log = logging.getLogger("proctor")
+
+#: Multipart and base64 overhead allowed on top of the image limit, per image.
+REQUEST_OVERHEAD = 4 / 3
+MAX_IMAGES_PER_REQUEST = students.MAX_IMAGES_PER_REQUEST
+
+
+class BodySizeLimit:
+    """Refuse request bodies larger than the limit from ``Content-Length`` before reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_bytes:
+                response = JSONResponse(
+                    {
+                        "detail": f"request body is larger than {self.max_bytes} bytes",
+                        "code": "request_too_large",
+                    },
+                    status_code=413,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def proctor_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProctorError)
+    return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; models load in the lifespan (startup), never at import."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = build_services(settings)
+        for status in app.state.services.pipeline.status.values():
+            if status.enabled and not status.loaded:
+                log.warning("analyzer %s not loaded: %s", status.name, status.error)
+        yield
+
+    app = FastAPI(
+        title="proctor",
+        version=__version__,
+        summary="Exam proctoring: one webcam frame in, one JSON verdict out.",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(ProctorError, proctor_error_handler)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=int(settings.max_upload_bytes * REQUEST_OVERHEAD * MAX_IMAGES_PER_REQUEST)
+        + 65536,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    for module in (ui, health, analyze, students):
+        app.include_router(module.router)
+    return app

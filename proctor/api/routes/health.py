@@ -1,0 +1,59 @@
+"""``GET /health``: what is loaded, from where, under which licence."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from proctor import __version__
+from proctor.analyzers.identity import IdentityAnalyzer
+from proctor.api.deps import ServicesDep
+from proctor.api.schemas import AnalyzerHealth, Health, ModelHealth
+from proctor.models.manifest import MODELS
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(services: ServicesDep) -> Health:
+    pipeline = services.pipeline
+    loaded = services.registry.loaded()
+    errors = services.registry.errors()
+    models = [
+        ModelHealth(
+            name=spec.name,
+            file=spec.file,
+            task=spec.task,
+            license=spec.license,
+            permissive=spec.permissive,
+            source=spec.source.describe(),
+            present=(services.settings.models_dir / spec.file).is_file(),
+            loaded=spec.name in loaded,
+            sha256=loaded[spec.name].sha256[:12] if spec.name in loaded else None,
+            error=errors.get(spec.name),
+        )
+        for spec in MODELS
+    ]
+    analyzers = [
+        AnalyzerHealth(
+            name=s.name,
+            enabled=s.enabled,
+            loaded=s.loaded,
+            requires=list(s.requires),
+            models=s.models,
+            error=s.error,
+        )
+        for s in pipeline.status.values()
+    ]
+    identity = pipeline.get("identity")
+    degraded = any(a.enabled and not a.loaded for a in analyzers)
+    return Health(
+        status="degraded" if degraded else "ok",
+        version=__version__,
+        face_detector=services.settings.face_detector,
+        face_embedder=services.settings.face_embedder,
+        identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
+        permissive_only=services.settings.permissive_only,
+        students=len(services.students.list()),
+        analyzers=analyzers,
+        models=models,
+    )

@@ -1,0 +1,104 @@
+"""Enrolled students: create with photos, list, read, delete, add photos."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+
+from proctor.api.deps import ServicesDep
+from proctor.api.schemas import Message, StudentPublic, StudentsPublic
+from proctor.enrollment import EnrollmentImage
+from proctor.errors import EnrollmentImageError
+from proctor.frame import check_content_type
+from proctor.store.students import Student, validate_student
+
+router = APIRouter(prefix="/students", tags=["students"])
+
+MAX_IMAGES_PER_REQUEST = 10
+Images = Annotated[list[UploadFile], File(description="Photos, each showing exactly one face.")]
+
+
+def _public(student: Student) -> StudentPublic:
+    return StudentPublic(**student.__dict__)
+
+
+def _read_images(uploads: list[UploadFile], max_bytes: int) -> list[EnrollmentImage]:
+    if len(uploads) > MAX_IMAGES_PER_REQUEST:
+        raise EnrollmentImageError(f"at most {MAX_IMAGES_PER_REQUEST} images per request")
+    images = []
+    for position, upload in enumerate(uploads, start=1):
+        check_content_type(upload.content_type)
+        images.append(
+            EnrollmentImage(upload.filename or f"image {position}", upload.file.read(max_bytes + 1))
+        )
+    return images
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StudentPublic,
+    responses={
+        409: {"description": "Already enrolled"},
+        422: {"description": "An image does not show exactly one face"},
+    },
+)
+def create_student(
+    services: ServicesDep,
+    student_id: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    images: Images,
+) -> StudentPublic:
+    validate_student(student_id, name)
+    embeddings = services.enroller.embed(_read_images(images, services.settings.max_upload_bytes))
+    student = services.students.create(
+        student_id,
+        name,
+        embeddings,
+        services.enroller.model,
+        [upload.filename or "" for upload in images],
+    )
+    return _public(student)
+
+
+@router.get("", response_model=StudentsPublic)
+def list_students(services: ServicesDep) -> StudentsPublic:
+    students = [_public(s) for s in services.students.list()]
+    return StudentsPublic(students=students, count=len(students))
+
+
+@router.get(
+    "/{student_id}", response_model=StudentPublic, responses={404: {"description": "Not enrolled"}}
+)
+def get_student(services: ServicesDep, student_id: str) -> StudentPublic:
+    return _public(services.students.get(student_id))
+
+
+@router.post(
+    "/{student_id}/faces",
+    response_model=StudentPublic,
+    responses={
+        404: {"description": "Not enrolled"},
+        422: {"description": "An image does not show exactly one face"},
+    },
+)
+def add_faces(services: ServicesDep, student_id: str, images: Images) -> StudentPublic:
+    services.students.get(student_id)
+    embeddings = services.enroller.embed(_read_images(images, services.settings.max_upload_bytes))
+    return _public(
+        services.students.add_faces(
+            student_id,
+            embeddings,
+            services.enroller.model,
+            [upload.filename or "" for upload in images],
+        )
+    )
+
+
+@router.delete(
+    "/{student_id}", response_model=Message, responses={404: {"description": "Not enrolled"}}
+)
+def delete_student(services: ServicesDep, student_id: str) -> Message:
+    services.students.delete(student_id)
+    return Message(message=f"student {student_id!r} deleted")

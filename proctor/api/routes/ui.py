@@ -1,0 +1,64 @@
+"""``/`` and ``/test_ui.html``: the webcam page for browsers, service info as JSON for scripts.
+
+``/`` negotiates on ``Accept``: a browser (which prefers ``text/html``) gets the page;
+scripts written for the seed API (``Accept: */*`` or ``application/json``) keep getting
+JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from proctor import __version__
+
+router = APIRouter(tags=["ui"])
+
+PAGE = Path(__file__).resolve().parents[3] / "test_ui.html"
+ENDPOINTS = ["/health", "/analyze_frame", "/analyze_frame_base64", "/students", "/docs"]
+
+
+def prefers_html(accept: str) -> bool:
+    """True when ``text/html`` has a higher q-value than JSON and any-type in ``Accept``."""
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        weights[media.lower()] = max(quality, weights.get(media.lower(), 0.0))
+    html = weights.get("text/html", 0.0)
+    return html > 0 and html > max(
+        weights.get("application/json", 0.0),
+        weights.get("*/*", 0.0) if "text/html" not in weights else 0,
+    )
+
+
+@router.get("/", response_model=None, summary="Service info (JSON) or the test page (browsers)")
+def root(request: Request) -> Response:
+    if prefers_html(request.headers.get("accept", "")) and PAGE.is_file():
+        return FileResponse(PAGE, media_type="text/html")
+    return JSONResponse(
+        {
+            "service": "proctor",
+            "version": __version__,
+            "status": "running",
+            "docs": "/docs",
+            "endpoints": ENDPOINTS,
+        }
+    )
+
+
+@router.get("/test_ui.html", response_model=None, include_in_schema=False)
+def test_ui() -> Response:
+    if not PAGE.is_file():
+        return JSONResponse(
+            {"detail": "test_ui.html is not installed", "code": "not_found"}, status_code=404
+        )
+    return FileResponse(PAGE, media_type="text/html")

@@ -1,0 +1,1 @@
+"""Face detection and face embedding backends behind two small interfaces."""

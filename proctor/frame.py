@@ -1,0 +1,126 @@
+"""Decode and validate an uploaded image once, into the ``Frame`` every analyzer reads.
+
+Decoding goes through Pillow because it reports truncated files as errors (OpenCV's
+``imdecode`` silently returns a half-grey picture) and lets us read the pixel size
+from the header before allocating anything, which stops decompression bombs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from proctor.errors import (
+    EmptyUploadError,
+    ImageTooLargeError,
+    InvalidBase64Error,
+    InvalidImageError,
+    UnsupportedMediaTypeError,
+)
+
+#: Formats a browser or webcam client plausibly sends; anything else is refused.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP")
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame.
+
+    ``image`` is the BGR picture analyzers work on, downscaled so its longest side is
+    at most ``analysis_max_side``; ``scale`` maps its pixels back to the original
+    (original = analysis * scale), which is what the response reports.
+    """
+
+    image: np.ndarray
+    width: int
+    height: int
+    scale: float
+
+    def to_original(self, points: np.ndarray) -> np.ndarray:
+        """Map analysis-image coordinates (any shape) to original-image pixels."""
+        return np.asarray(points, dtype=np.float32) * self.scale
+
+
+def check_content_type(content_type: str | None) -> None:
+    """Refuse uploads whose declared type is clearly not an image (absent is fine)."""
+    if not content_type:
+        return
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime.startswith("image/") or mime in ("application/octet-stream", ""):
+        return
+    raise UnsupportedMediaTypeError(
+        f"expected an image (image/jpeg, image/png, image/webp, image/bmp), got {mime!r}"
+    )
+
+
+def decode_base64_image(text: str, max_bytes: int) -> bytes:
+    """Bytes of a base64 string or ``data:image/...;base64,`` URL, size-checked first."""
+    text = text.strip()
+    match = _DATA_URL.match(text)
+    if match:
+        mime = match.group("mime")
+        if mime:
+            check_content_type(mime)
+        text = text[match.end() :]
+    elif text.startswith("data:"):
+        raise InvalidBase64Error("data URL must be base64-encoded (data:image/...;base64,...)")
+    text = re.sub(r"\s+", "", text)
+    if not text:
+        raise EmptyUploadError("the image string is empty")
+    if len(text) * 3 // 4 > max_bytes:
+        raise ImageTooLargeError(f"image is larger than the {max_bytes} byte limit")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidBase64Error(f"image is not valid base64: {exc}") from None
+
+
+def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
+    """Full-size BGR uint8 array of an encoded image, or a ``ProctorError`` saying why not."""
+    if not data:
+        raise EmptyUploadError("the uploaded image is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageTooLargeError(f"image is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise ImageTooLargeError(
+                        f"image is {width}x{height} pixels; the limit is {max_pixels} pixels"
+                    )
+                img.load()
+                rgb = ImageOps.exif_transpose(img).convert("RGB")
+    except UnidentifiedImageError:
+        raise InvalidImageError(
+            f"not a supported image; send one of {', '.join(ACCEPTED_FORMATS)}"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError("image has too many pixels (decompression bomb)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidImageError(f"the image could not be decoded: {exc}") from None
+    if rgb.width < 8 or rgb.height < 8:
+        raise InvalidImageError(f"image is {rgb.width}x{rgb.height}; at least 8x8 is needed")
+    return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR)
+
+
+def make_frame(image_bgr: np.ndarray, analysis_max_side: int) -> Frame:
+    """Wrap a full-size BGR image, downscaling it once if it exceeds ``analysis_max_side``."""
+    height, width = image_bgr.shape[:2]
+    longest = max(height, width)
+    if longest <= analysis_max_side:
+        return Frame(image=image_bgr, width=width, height=height, scale=1.0)
+    ratio = analysis_max_side / longest
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    small = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+    return Frame(image=small, width=width, height=height, scale=width / size[0])

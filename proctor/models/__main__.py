@@ -1,0 +1,67 @@
+"""``python -m proctor.models fetch|list``: provision and inspect model files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from proctor.models.manifest import MODELS
+from proctor.models.provision import provision, read_manifest
+from proctor.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m proctor.models", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    fetch = sub.add_parser("fetch", help="download/convert and verify model files")
+    fetch.add_argument("--only", nargs="+", metavar="NAME", help="just these models")
+    fetch.add_argument("--models-dir", type=Path, default=settings.models_dir)
+    fetch.add_argument(
+        "--mirror",
+        type=Path,
+        default=settings.model_mirror,
+        help="folder with pinned files under their manifest paths (PROCTOR_MODEL_MIRROR)",
+    )
+    fetch.add_argument(
+        "--build-env",
+        type=Path,
+        default=Path(".build-venv"),
+        help="throwaway venv for TFJS->ONNX conversion",
+    )
+    fetch.add_argument("--force", action="store_true", help="re-fetch even if present")
+    listing = sub.add_parser("list", help="show every model, its licence and whether it is here")
+    listing.add_argument("--models-dir", type=Path, default=settings.models_dir)
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        recorded = read_manifest(args.models_dir)
+        for spec in MODELS:
+            here = "present" if (args.models_dir / spec.file).is_file() else "missing"
+            digest = (spec.sha256 or recorded.get(spec.name, {}).get("sha256") or "?")[:12]
+            print(f"{spec.name:36} {here:8} {digest}  {spec.license}")
+        return 0
+
+    known = {spec.name for spec in MODELS}
+    unknown = sorted(set(args.only or ()) - known)
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; known: {sorted(known)}")
+    results = provision(
+        args.models_dir,
+        names=args.only,
+        mirror=args.mirror,
+        build_env=args.build_env,
+        force=args.force,
+    )
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        print(f"{len(failed)} model(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

