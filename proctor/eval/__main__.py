@@ -1,0 +1,30 @@
+"""``python -m proctor.eval NAME [options]``: run one evaluation (or ``all``) and print its table.
+
+Each evaluation is a module with ``main(argv) -> int``; it prints a Markdown table and,
+with ``--write-readme``, replaces its marked block in README.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+EVALUATIONS: dict[str, str] = {
+    "faces": "proctor.eval.faces",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in (*EVALUATIONS, "all"):
+        print(f"usage: python -m proctor.eval {{{','.join(EVALUATIONS)},all}} [options]")
+        return 2
+    names = list(EVALUATIONS) if args[0] == "all" else [args[0]]
+    status = 0
+    for name in names:
+        status |= importlib.import_module(EVALUATIONS[name]).main(args[1:])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
