@@ -233,11 +233,12 @@ def ensure_build_env(path: Path | None = None, *, base_python: str | Path | None
 
 def _clean_env() -> dict[str, str]:
     """Environment for build-venv subprocesses: no PYTHONPATH leaking runtime
-    packages in, no user site-packages, and quiet TensorFlow logging."""
+    packages in, no user site-packages, a fixed hash seed, quiet TF logging."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
     env["PYTHONNOUSERSITE"] = "1"
+    env["PYTHONHASHSEED"] = "0"  # belt and braces for reproducible conversions
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 

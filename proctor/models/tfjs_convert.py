@@ -67,10 +67,14 @@ What it does, in order:
    output. If the graph uses something the reference builder cannot express
    (function library, unknown op), verification is skipped with a message.
 
-Determinism: one conversion per process (the CLI) is byte-deterministic for a
-given input and pinned toolchain; tf2onnx uses a process-global counter for
-generated node names, so two conversions in the *same* process may differ in
-internal node names (not in behaviour or I/O names).
+5. Canonicalizes the graph so the output is byte-deterministic: tf2onnx's
+   optimizers iterate over id-hashed sets, so constant de-duplication, node
+   order and generated ``__N`` names vary between runs (even with
+   PYTHONHASHSEED fixed). Nodes are re-ordered by a structural depth-first walk
+   from the outputs, identical initializers merged, and internal names
+   rewritten (``t<k>`` tensors, ``<OpType>_<k>`` nodes, ``c<k>`` initializers).
+   Graph I/O names are kept. The TFJS names of the I/O live in the metadata.
+   (This runs right after step 3, so step 4 verifies the final bytes.)
 """
 
 from __future__ import annotations
@@ -558,6 +562,132 @@ def _stabilize_io(model_proto: Any, tfjs_outputs: list[str]) -> tuple[list[str],
     return ordered, {mapping[n]: n for n in ordered}
 
 
+def _subgraph_refs(graph: Any, acc: set[str]) -> set[str]:
+    """All tensor names a subgraph reads (over-approximates its outer-scope refs)."""
+    from onnx import AttributeProto
+
+    for node in graph.node:
+        acc.update(n for n in node.input if n)
+        for a in node.attribute:
+            if a.type == AttributeProto.GRAPH:
+                _subgraph_refs(a.g, acc)
+            elif a.type == AttributeProto.GRAPHS:
+                for sg in a.graphs:
+                    _subgraph_refs(sg, acc)
+    return acc
+
+
+def _canonicalize(model_proto: Any) -> None:
+    """Make the serialized model independent of tf2onnx's run-to-run choices.
+
+    tf2onnx's optimizers iterate over sets of node objects (id-hashed), so which
+    of several identical constants survives de-duplication, the node order and
+    the ``__N`` counters in generated names vary from process to process even
+    with PYTHONHASHSEED fixed. This pass (1) orders nodes by a depth-first
+    post-order walk from output0, output1, ... (inputs in argument order), which
+    depends only on the graph's structure; (2) merges initializers with
+    identical content; (3) renames every internal tensor / node / initializer to
+    a name derived from that order (``t<k>``, ``<OpType>_<k>``, ``c<k>``). Graph
+    I/O names are untouched. Nodes that no output depends on are dropped.
+    """
+    from onnx import AttributeProto, TensorProto
+
+    graph = model_proto.graph
+    nodes = list(graph.node)
+    producer = {out: i for i, n in enumerate(nodes) for out in n.output if out}
+    deps: list[list[str]] = []
+    for n in nodes:
+        d = [x for x in n.input if x]
+        extra: set[str] = set()
+        for a in n.attribute:
+            if a.type == AttributeProto.GRAPH:
+                _subgraph_refs(a.g, extra)
+            elif a.type == AttributeProto.GRAPHS:
+                for sg in a.graphs:
+                    _subgraph_refs(sg, extra)
+        d += sorted(x for x in extra if x in producer)
+        deps.append(d)
+
+    order: list[int] = []
+    state: dict[int, int] = {}  # 1 = on stack, 2 = done
+    for out in graph.output:
+        if out.name not in producer:
+            continue
+        stack = [(producer[out.name], 0)]
+        while stack:
+            idx, pos = stack.pop()
+            if pos == 0:
+                if state.get(idx) == 2:
+                    continue
+                state[idx] = 1
+            if pos < len(deps[idx]):
+                stack.append((idx, pos + 1))
+                child = producer.get(deps[idx][pos])
+                if child is not None and child not in state:
+                    stack.append((child, 0))
+            else:
+                state[idx] = 2
+                order.append(idx)
+
+    init_by_name = {t.name: t for t in graph.initializer}
+    keep_names = {i.name for i in graph.input} | {o.name for o in graph.output}
+    mapping: dict[str, str] = {}
+    content_to_name: dict[bytes, str] = {}
+    new_inits: list[Any] = []
+    for k, idx in enumerate(order):
+        node = nodes[idx]
+        for name in node.input:
+            if name in init_by_name and name not in mapping and name not in keep_names:
+                t = TensorProto()
+                t.CopyFrom(init_by_name[name])
+                t.name = ""
+                key = t.SerializeToString()
+                if key not in content_to_name:
+                    content_to_name[key] = f"c{len(new_inits)}"
+                    t.name = content_to_name[key]
+                    new_inits.append(t)
+                mapping[name] = content_to_name[key]
+        outs = list(node.output)
+        for j, name in enumerate(outs):
+            if name and name not in keep_names:
+                mapping[name] = f"t{k}" if len(outs) == 1 else f"t{k}_{j}"
+    # initializers read only inside subgraphs (outer-scope refs), in stored order
+    sub_refs: set[str] = set()
+    for n in nodes:
+        for a in n.attribute:
+            if a.type == AttributeProto.GRAPH:
+                _subgraph_refs(a.g, sub_refs)
+            elif a.type == AttributeProto.GRAPHS:
+                for sg in a.graphs:
+                    _subgraph_refs(sg, sub_refs)
+    for t in graph.initializer:
+        if t.name in sub_refs and t.name not in mapping and t.name not in keep_names:
+            c = TensorProto()
+            c.CopyFrom(t)
+            mapping[t.name] = c.name = f"c{len(new_inits)}"
+            new_inits.append(c)
+
+    new_nodes = []
+    for k, idx in enumerate(order):
+        n = type(nodes[idx])()
+        n.CopyFrom(nodes[idx])
+        n.name = f"{n.op_type}_{k}"
+        # tf2onnx sets domain="" explicitly on some nodes and not on others
+        # (varies run to run); presence of an empty field changes the bytes.
+        for field in ("domain", "doc_string"):
+            if not getattr(n, field):
+                n.ClearField(field)
+        new_nodes.append(n)
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(new_inits)
+    kept_vi = [v for v in graph.value_info if v.name in mapping]
+    del graph.value_info[:]
+    graph.value_info.extend(sorted(kept_vi, key=lambda v: mapping[v.name]))
+    _rename_in_graph(graph, mapping)
+
+
 # --------------------------------------------------------------------------- #
 # Verification
 # --------------------------------------------------------------------------- #
@@ -709,6 +839,7 @@ def convert(
 
         _fill_output_shapes(model_proto, _signature_shapes(model))
         ordered, stable_to_tfjs = _stabilize_io(model_proto, outputs)
+        _canonicalize(model_proto)
         model_proto.doc_string = f"TFJS graph model {model_json.name} converted by proctor"
         meta = {
             "tfjs.source": model_json.name,

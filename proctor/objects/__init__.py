@@ -1,0 +1,1 @@
+"""COCO object detectors (banned objects, people) behind one ``ObjectDetections`` result."""

@@ -1,0 +1,60 @@
+"""MobileNetV3 CenterNet (Human's ``centernet``, converted to ONNX), COCO-80.
+
+Input: the whole frame resized (stretched, as Human feeds it) to 512x512, RGB 0..255, NHWC.
+Of its three outputs only the last is read: the graph already extracts the heatmap peaks
+and returns the top 100 rows of ``x1, y1, x2, y2, score, class`` in 512-pixel space, class
+a 0-based COCO-80 index. Peaks of different classes can share one object, and adjacent
+peaks of one class can duplicate it, so a per-class NMS still runs.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from proctor.objects.boxes import class_nms
+from proctor.objects.detections import ObjectDetections
+from proctor.objects.labels import COCO80
+
+ROW_WIDTH = 6  # x1, y1, x2, y2, score, class
+
+
+def decode_centernet(rows: np.ndarray, min_score: float, nms_iou: float) -> ObjectDetections:
+    """Detections of the decoded ``(100, 6)`` rows, in the model's input pixels."""
+    rows = rows[rows[:, 4] >= min_score]
+    boxes = rows[:, :4].astype(np.float32)
+    scores = rows[:, 4].astype(np.float32)
+    class_ids = np.rint(rows[:, 5]).astype(np.int64)
+    keep = class_nms(boxes, scores, class_ids, nms_iou)
+    return ObjectDetections(boxes[keep], scores[keep], class_ids[keep], COCO80)
+
+
+class CenterNetDetector:
+    name = "centernet"
+    class_names = COCO80
+
+    def __init__(self, session: ort.InferenceSession, *, min_score: float, nms_iou: float) -> None:
+        self.session = session
+        model_input = session.get_inputs()[0]
+        self.input_name = model_input.name
+        self.input_h, self.input_w = int(model_input.shape[1]), int(model_input.shape[2])
+        decoded = [out.name for out in session.get_outputs() if out.shape[-1] == ROW_WIDTH]
+        if len(decoded) != 1:
+            raise ValueError("CenterNet model has no single decoded (…, 6) output")
+        self.output_name = decoded[0]
+        self.min_score = min_score
+        self.nms_iou = nms_iou
+
+    def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
+        height, width = image_bgr.shape[:2]
+        shrinking = width * height > self.input_w * self.input_h
+        resized = cv2.resize(
+            image_bgr,
+            (self.input_w, self.input_h),
+            interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR,
+        )
+        blob = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32)[None]
+        rows = self.session.run([self.output_name], {self.input_name: blob})[0][0]
+        found = decode_centernet(rows, self.min_score, self.nms_iou)
+        return found.scaled(width / self.input_w, height / self.input_h).clipped(width, height)

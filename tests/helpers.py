@@ -1,0 +1,25 @@
+"""Small helpers for tests that post real photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from proctor.eval.faces import in_webcam_frame, side_by_side
+
+__all__ = ["in_webcam_frame", "jpeg", "photo", "side_by_side"]
+
+
+def photo(identities: Path, person: str, number: int) -> np.ndarray:
+    """One LFW photo (BGR) of ``person``, e.g. ``photo(d, "Tom_Cruise", 1)``."""
+    image = cv2.imread(str(identities / person / f"{person}_{number:04d}.jpg"))
+    assert image is not None, f"missing eval photo {person} {number}"
+    return image
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return data.tobytes()
