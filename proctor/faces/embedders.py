@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from proctor.faces.align import align_face
 
-DEFAULT_THRESHOLDS: dict[str, float] = {"mobilefacenet": 0.36, "sface": 0.42}
+DEFAULT_THRESHOLDS: dict[str, float] = {"mobilefacenet": 0.29, "sface": 0.38}
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
