@@ -215,6 +215,10 @@ def _patch_nodes(nodes: list[dict[str, Any]]) -> list[str]:
     Returns a sorted list of human-readable fix descriptions (with counts).
     """
     fixes: dict[str, int] = {}
+
+    def note(fix: str) -> None:
+        fixes[fix] = fixes.get(fix, 0) + 1
+
     for node in nodes:
         attr = node.setdefault("attr", {})
         op = node["op"]
@@ -222,14 +226,10 @@ def _patch_nodes(nodes: list[dict[str, Any]]) -> list[str]:
             t = attr.get("T", {}).get("type", "DT_FLOAT")
             n_args = int(attr.get("num_args", {}).get("i", 0))
             attr["TArgs"] = {"list": {"type": [t] * n_args}}
-            fixes["_FusedConv2D: added TArgs=[T]*num_args"] = (
-                fixes.get("_FusedConv2D: added TArgs=[T]*num_args", 0) + 1
-            )
+            note("_FusedConv2D: added TArgs=[T]*num_args")
         if op == "TopKV2" and "index_type" not in attr:
             attr["index_type"] = {"type": "DT_INT32"}
-            fixes["TopKV2: added index_type=DT_INT32"] = (
-                fixes.get("TopKV2: added index_type=DT_INT32", 0) + 1
-            )
+            note("TopKV2: added index_type=DT_INT32")
     return sorted(f"{k} (x{v})" for k, v in fixes.items())
 
 
@@ -914,7 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         convert(
             args.model_json, args.out_onnx, args.opset, verify=not args.no_verify, seed=args.seed
         )
-    except ConversionError as exc:
+    except (ConversionError, OSError, ValueError) as exc:
         print(f"[tfjs_convert] ERROR: {exc}", file=sys.stderr, flush=True)
         return 1
     return 0
