@@ -33,8 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--force", action="store_true", help="re-fetch even if present")
     listing = sub.add_parser("list", help="show every model, its licence and whether it is here")
     listing.add_argument("--models-dir", type=Path, default=settings.models_dir)
+    listing.add_argument("--markdown", action="store_true", help="print the README table")
     args = parser.parse_args(argv)
 
+    if args.command == "list" and args.markdown:
+        print("| model | file | task | licence | permissive | source |")
+        print("|---|---|---|---|---|---|")
+        for spec in MODELS:
+            print(f"| `{spec.name}` | `{spec.file}` | {spec.task} | {spec.license} | "
+                  f"{'yes' if spec.permissive else 'no'} | {spec.source.describe()} |")
+        return 0
     if args.command == "list":
         recorded = read_manifest(args.models_dir)
         for spec in MODELS:

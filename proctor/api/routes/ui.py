@@ -21,23 +21,24 @@ ENDPOINTS = ["/health", "/analyze_frame", "/analyze_frame_base64", "/students", 
 
 
 def prefers_html(accept: str) -> bool:
-    """True when ``text/html`` has a higher q-value than JSON and any-type in ``Accept``."""
-    weights: dict[str, float] = {}
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            if param.startswith("q="):
+    """True when ``Accept`` names ``text/html`` with a higher q-value than JSON.
+
+    Browsers send ``text/html,...,*/*;q=0.8``; scripts send ``*/*`` or ask for JSON, and a
+    wildcard alone never selects the page.
+    """
+    quality: dict[str, float] = {}
+    for part in accept.lower().split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
                 try:
-                    quality = float(param[2:])
+                    q = float(value)
                 except ValueError:
-                    quality = 0.0
-        weights[media.lower()] = max(quality, weights.get(media.lower(), 0.0))
-    html = weights.get("text/html", 0.0)
-    return html > 0 and html > max(
-        weights.get("application/json", 0.0),
-        weights.get("*/*", 0.0) if "text/html" not in weights else 0,
-    )
+                    q = 0.0
+        quality[media.strip()] = max(q, quality.get(media.strip(), 0.0))
+    return quality.get("text/html", 0.0) > quality.get("application/json", 0.0)
 
 
 @router.get("/", response_model=None, summary="Service info (JSON) or the test page (browsers)")

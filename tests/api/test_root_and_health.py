@@ -1,0 +1,41 @@
+"""``/`` for scripts and browsers, ``/health`` contents, CORS for pages opened from disk."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from proctor.models.manifest import MODELS
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_root_is_json_for_scripts_and_html_for_browsers(client: TestClient) -> None:
+    as_script = client.get("/")
+    assert as_script.headers["content-type"].startswith("application/json")
+    assert "/analyze_frame" in as_script.json()["endpoints"]
+    as_browser = client.get("/", headers={"accept": BROWSER_ACCEPT})
+    assert as_browser.headers["content-type"].startswith("text/html")
+    assert "<html" in as_browser.text.lower()
+    assert client.get("/test_ui.html").text == as_browser.text
+
+
+def test_health_reports_analyzers_models_and_licences(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["version"]
+    analyzers = {a["name"]: a for a in health["analyzers"]}
+    assert analyzers["faces"]["loaded"] and analyzers["identity"]["loaded"]
+    assert analyzers["identity"]["requires"] == ["faces"]
+    models = {m["name"]: m for m in health["models"]}
+    assert set(models) == {spec.name for spec in MODELS}
+    detector = models[analyzers["faces"]["models"][0]]
+    assert detector["loaded"] and len(detector["sha256"]) == 12 and detector["license"]
+    assert health["identity_threshold"] > 0
+
+
+def test_cors_allows_a_page_opened_from_disk(client: TestClient) -> None:
+    preflight = client.options(
+        "/analyze_frame",
+        headers={"origin": "null", "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "null")
