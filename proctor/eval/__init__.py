@@ -1,1 +1,4 @@
-"""Accuracy evaluations on the labelled images in ``../shared/eval`` (``python -m proctor.eval``)."""
+"""Accuracy evaluations on the labelled images in ``../shared/eval``.
+
+Run with ``python -m proctor.eval NAME``.
+"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -25,16 +26,18 @@ def api(tmp_path_factory: pytest.TempPathFactory, identities_dir: Path) -> Itera
         enrolled = client.post(
             "/students",
             data={"student_id": "tom", "name": "Tom Cruise"},
-            files={"images": ("tom1.jpg", jpeg(photo(identities_dir, "Tom_Cruise", 1)),
-                              "image/jpeg")},
+            files={
+                "images": ("tom1.jpg", jpeg(photo(identities_dir, "Tom_Cruise", 1)), "image/jpeg")
+            },
         )
         assert enrolled.status_code == 201, enrolled.text
         yield client
 
 
 def analyze(api: TestClient, image: np.ndarray, **form: str) -> dict:
-    response = api.post("/analyze_frame", data=form,
-                        files={"file": ("frame.jpg", jpeg(image), "image/jpeg")})
+    response = api.post(
+        "/analyze_frame", data=form, files={"file": ("frame.jpg", jpeg(image), "image/jpeg")}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -44,8 +47,12 @@ def codes(result: dict) -> set[str]:
 
 
 def test_same_person_is_verified_with_the_name(api: TestClient, identities_dir: Path) -> None:
-    result = analyze(api, in_webcam_frame(photo(identities_dir, "Tom_Cruise", 3)),
-                     student_id="tom", exam_id="exam-1")
+    result = analyze(
+        api,
+        in_webcam_frame(photo(identities_dir, "Tom_Cruise", 3)),
+        student_id="tom",
+        exam_id="exam-1",
+    )
     assert result["face_verified"] is True
     assert result["person_name"] == "Tom Cruise"
     assert result["student_id"] == "tom" and result["exam_id"] == "exam-1"
@@ -56,8 +63,7 @@ def test_same_person_is_verified_with_the_name(api: TestClient, identities_dir: 
 
 
 def test_different_person_raises_face_mismatch(api: TestClient, identities_dir: Path) -> None:
-    result = analyze(api, in_webcam_frame(photo(identities_dir, "Hugh_Grant", 2)),
-                     student_id="tom")
+    result = analyze(api, in_webcam_frame(photo(identities_dir, "Hugh_Grant", 2)), student_id="tom")
     assert result["face_verified"] is False
     assert result["person_name"] is None
     assert "FACE_MISMATCH" in codes(result)
@@ -100,8 +106,9 @@ def test_base64_and_multipart_agree(api: TestClient, identities_dir: Path) -> No
     assert result["face_verified"] is True and result["match_score"] == multipart["match_score"]
 
 
-def test_large_frames_report_original_pixel_coordinates(api: TestClient,
-                                                         identities_dir: Path) -> None:
+def test_large_frames_report_original_pixel_coordinates(
+    api: TestClient, identities_dir: Path
+) -> None:
     frame = in_webcam_frame(photo(identities_dir, "Tom_Cruise", 3))
     big = cv2.resize(frame, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)  # 1920x1440
     small_box = analyze(api, frame)["faces"][0]["box"]
@@ -113,8 +120,22 @@ def test_large_frames_report_original_pixel_coordinates(api: TestClient,
 
 
 def test_unknown_claimed_student_is_404(api: TestClient, identities_dir: Path) -> None:
-    response = api.post("/analyze_frame", data={"student_id": "ghost"},
-                        files={"file": ("f.jpg", jpeg(photo(identities_dir, "Tom_Cruise", 2)),
-                                        "image/jpeg")})
+    response = api.post(
+        "/analyze_frame",
+        data={"student_id": "ghost"},
+        files={"file": ("f.jpg", jpeg(photo(identities_dir, "Tom_Cruise", 2)), "image/jpeg")},
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "student_not_found"
+
+
+def test_concurrent_requests_share_the_models_safely(api: TestClient, identities_dir: Path) -> None:
+    frames = [in_webcam_frame(photo(identities_dir, "Tom_Cruise", n)) for n in (2, 3, 4, 5)]
+    expected = [analyze(api, frame, student_id="tom")["match_score"] for frame in frames]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        scores = list(
+            pool.map(
+                lambda i: analyze(api, frames[i % 4], student_id="tom")["match_score"], range(16)
+            )
+        )
+    assert scores == [expected[i % 4] for i in range(16)]

@@ -42,8 +42,9 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
-NOISE = cv2.imencode(".png", np.random.default_rng(2).integers(0, 255, (400, 400, 3),
-                                                               np.uint8))[1].tobytes()
+NOISE = cv2.imencode(".png", np.random.default_rng(2).integers(0, 255, (400, 400, 3), np.uint8))[
+    1
+].tobytes()
 
 
 @pytest.mark.parametrize(
@@ -58,8 +59,9 @@ NOISE = cv2.imencode(".png", np.random.default_rng(2).integers(0, 255, (400, 400
         (png(4, 4), "image/png", 400, "invalid_image"),
     ],
 )
-def test_bad_multipart_uploads(api: TestClient, content: bytes, content_type: str,
-                               status: int, code: str) -> None:
+def test_bad_multipart_uploads(
+    api: TestClient, content: bytes, content_type: str, status: int, code: str
+) -> None:
     response = api.post("/analyze_frame", files={"file": ("f", content, content_type)})
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
@@ -102,8 +104,11 @@ def test_missing_file_field(api: TestClient) -> None:
 
 
 def test_body_over_the_request_limit_is_refused_unread(api: TestClient) -> None:
-    response = api.post("/analyze_frame", content=b"0" * 4_000_000,
-                        headers={"content-type": "multipart/form-data; boundary=x"})
+    response = api.post(
+        "/analyze_frame",
+        content=b"0" * 4_000_000,
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
 

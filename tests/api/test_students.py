@@ -26,9 +26,10 @@ def test_enroll_list_get_add_delete(client: TestClient, identities_dir: Path) ->
     assert created.json()["face_count"] == 2
     assert client.get("/students").json()["count"] == 1
     assert client.get("/students/jm-1").json()["name"] == "Julianne Moore"
-    more = client.post("/students/jm-1/faces",
-                       files={"images": ("x.jpg", jpeg(photo(identities_dir, "Julianne_Moore", 3)),
-                                         "image/jpeg")})
+    more = client.post(
+        "/students/jm-1/faces",
+        files={"images": ("x.jpg", jpeg(photo(identities_dir, "Julianne_Moore", 3)), "image/jpeg")},
+    )
     assert more.status_code == 200 and more.json()["face_count"] == 3
     assert enroll(client, "jm-1", "Again", ada[0]).status_code == 409
     assert client.delete("/students/jm-1").status_code == 200
@@ -37,8 +38,9 @@ def test_enroll_list_get_add_delete(client: TestClient, identities_dir: Path) ->
     assert client.get("/students").json() == {"students": [], "count": 0}
 
 
-def test_enrollment_photo_without_a_face_names_the_image(client: TestClient,
-                                                         identities_dir: Path) -> None:
+def test_enrollment_photo_without_a_face_names_the_image(
+    client: TestClient, identities_dir: Path
+) -> None:
     good = jpeg(photo(identities_dir, "Mike_Weir", 1))
     empty = jpeg(np.full((300, 300, 3), 200, np.uint8))
     response = enroll(client, "mw", "Mike Weir", good, empty)
@@ -49,10 +51,12 @@ def test_enrollment_photo_without_a_face_names_the_image(client: TestClient,
     assert client.get("/students").json()["count"] == 0  # nothing half-enrolled
 
 
-def test_enrollment_photo_with_two_faces_is_refused(client: TestClient,
-                                                    identities_dir: Path) -> None:
-    pair = side_by_side([photo(identities_dir, "Mike_Weir", 1), photo(identities_dir,
-                                                                      "Tim_Henman", 1)])
+def test_enrollment_photo_with_two_faces_is_refused(
+    client: TestClient, identities_dir: Path
+) -> None:
+    pair = side_by_side(
+        [photo(identities_dir, "Mike_Weir", 1), photo(identities_dir, "Tim_Henman", 1)]
+    )
     response = enroll(client, "mw", "Mike Weir", jpeg(pair))
     assert response.status_code == 422
     assert "2 faces" in response.json()["detail"]
@@ -63,13 +67,20 @@ def test_enrollment_input_errors(client: TestClient, identities_dir: Path) -> No
     assert enroll(client, "bad id!", "X", good).status_code == 422
     assert enroll(client, "ok", "", good).status_code == 422
     assert client.post("/students", data={"student_id": "a", "name": "A"}).status_code == 422
-    not_image = client.post("/students", data={"student_id": "a", "name": "A"},
-                            files={"images": ("a.txt", b"text", "text/plain")})
+    not_image = client.post(
+        "/students",
+        data={"student_id": "a", "name": "A"},
+        files={"images": ("a.txt", b"text", "text/plain")},
+    )
     assert not_image.status_code == 415
     broken = enroll(client, "a", "A", b"garbage")
     assert broken.status_code == 422 and "image 1" in broken.json()["detail"]
-    assert client.post("/students/nobody/faces",
-                       files={"images": ("a.jpg", good, "image/jpeg")}).status_code == 404
+    assert (
+        client.post(
+            "/students/nobody/faces", files={"images": ("a.jpg", good, "image/jpeg")}
+        ).status_code
+        == 404
+    )
 
 
 def test_cli_import_both_layouts(tmp_path: Path, identities_dir: Path) -> None:
@@ -78,8 +89,9 @@ def test_cli_import_both_layouts(tmp_path: Path, identities_dir: Path) -> None:
     (folder / "s-100").mkdir(parents=True)
     for n in (1, 2):
         cv2.imwrite(str(folder / "s-100" / f"{n}.jpg"), photo(identities_dir, "Tom_Cruise", n))
-    cv2.imwrite(str(folder / "Hugh_Grant.jpg"), in_webcam_frame(photo(identities_dir,
-                                                                      "Hugh_Grant", 1)))
+    cv2.imwrite(
+        str(folder / "Hugh_Grant.jpg"), in_webcam_frame(photo(identities_dir, "Hugh_Grant", 1))
+    )
     cv2.imwrite(str(folder / "nobody.jpg"), np.full((200, 200, 3), 40, np.uint8))
     services = build_services(make_settings(tmp_path))
     done, failed = import_folder(services, folder, {"s-100": "Tom Cruise"})

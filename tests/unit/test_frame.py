@@ -64,7 +64,7 @@ def test_rejects_non_images(data: bytes, error: type[Exception]) -> None:
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
 def test_rejects_truncated_images(ext: str) -> None:
     data = encode(gradient(200, 200), ext)
-    with pytest.raises(InvalidImageError, match="decoded|truncated"):
+    with pytest.raises(InvalidImageError, match=r"decoded|truncated"):
         decode_image(data[: len(data) // 2], **LIMITS)
 
 
@@ -115,8 +115,9 @@ def test_base64_size_is_checked_before_decoding() -> None:
         decode_base64_image("A" * 4000, max_bytes=1000)
 
 
-@pytest.mark.parametrize("content_type", [None, "image/jpeg", "image/png; charset=x",
-                                          "application/octet-stream"])
+@pytest.mark.parametrize(
+    "content_type", [None, "image/jpeg", "image/png; charset=x", "application/octet-stream"]
+)
 def test_content_types_accepted(content_type: str | None) -> None:
     check_content_type(content_type)
 

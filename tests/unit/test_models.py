@@ -52,13 +52,21 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def url_spec(url: str, sha256: str, name: str = "face_detection_scrfd") -> ModelSpec:
-    return ModelSpec(name=name, file=SCRFD.file, task=SCRFD.task, license=SCRFD.license,
-                     permissive=False, source=UrlSource(url, "insightface/det_500m.onnx"),
-                     sha256=sha256)
+    return ModelSpec(
+        name=name,
+        file=SCRFD.file,
+        task=SCRFD.task,
+        license=SCRFD.license,
+        permissive=False,
+        source=UrlSource(url, "insightface/det_500m.onnx"),
+        sha256=sha256,
+    )
 
 
 def test_downloads_a_pinned_url_and_records_it(
-    tmp_path: Path, real_model_file: Path, http_root: tuple[Path, str],
+    tmp_path: Path,
+    real_model_file: Path,
+    http_root: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, base = http_root
@@ -76,7 +84,9 @@ def test_downloads_a_pinned_url_and_records_it(
 
 
 def test_a_wrong_digest_fails_and_installs_nothing(
-    tmp_path: Path, real_model_file: Path, http_root: tuple[Path, str],
+    tmp_path: Path,
+    real_model_file: Path,
+    http_root: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, base = http_root
@@ -88,7 +98,9 @@ def test_a_wrong_digest_fails_and_installs_nothing(
 
 
 def test_an_unreachable_url_fails_with_the_reason(
-    tmp_path: Path, http_root: tuple[Path, str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    http_root: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, base = http_root
     monkeypatch.setattr(provision_module, "MODELS", (url_spec(f"{base}/missing.onnx", "0" * 64),))
@@ -97,7 +109,9 @@ def test_an_unreachable_url_fails_with_the_reason(
 
 
 def test_the_mirror_is_used_before_the_url(
-    tmp_path: Path, real_model_file: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    real_model_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     mirror = tmp_path / "mirror"
     (mirror / "insightface").mkdir(parents=True)
@@ -108,10 +122,9 @@ def test_the_mirror_is_used_before_the_url(
     assert results[0].ok and "mirror" in results[0].detail
 
 
-def test_registry_reports_missing_and_corrupt_models(tmp_path: Path,
-                                                     real_model_file: Path) -> None:
+def test_registry_reports_missing_and_corrupt_models(tmp_path: Path, real_model_file: Path) -> None:
     registry = ModelRegistry(tmp_path)
-    with pytest.raises(ModelUnavailableError, match="missing.*proctor.models fetch"):
+    with pytest.raises(ModelUnavailableError, match=r"missing.*proctor.models fetch"):
         registry.resolve("face_detection_scrfd")
     (tmp_path / SCRFD.file).write_bytes(real_model_file.read_bytes()[:-10] + b"0123456789")
     registry = ModelRegistry(tmp_path)
@@ -128,7 +141,6 @@ def test_service_starts_without_models_and_health_says_what_is_missing(tmp_path:
         faces = next(a for a in health["analyzers"] if a["name"] == "faces")
         assert not faces["loaded"] and "proctor.models fetch" in faces["error"]
         assert all(not m["loaded"] for m in health["models"])
-        response = client.post("/analyze_frame",
-                               files={"file": ("x.png", b"\x89PNG", "image/png")})
+        response = client.post("/analyze_frame", files={"file": ("x.png", b"\x89PNG", "image/png")})
         assert response.status_code == 503
         assert response.json()["code"] == "model_unavailable"

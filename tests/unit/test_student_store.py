@@ -62,8 +62,10 @@ def test_gallery_is_per_model_and_per_student(store: StudentStore) -> None:
     assert store.gallery("other").vectors.shape[0] == 0
 
 
-@pytest.mark.parametrize(("student_id", "name"), [("", "x"), ("a b", "x"), ("-a", "x"),
-                                                  ("a" * 65, "x"), ("ok", ""), ("ok", "  ")])
+@pytest.mark.parametrize(
+    ("student_id", "name"),
+    [("", "x"), ("a b", "x"), ("-a", "x"), ("a" * 65, "x"), ("ok", ""), ("ok", "  ")],
+)
 def test_invalid_ids_and_names(store: StudentStore, student_id: str, name: str) -> None:
     with pytest.raises(InvalidStudentError):
         store.create(student_id, name, [unit(1)], "m")
