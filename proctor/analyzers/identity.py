@@ -131,7 +131,8 @@ class IdentityAnalyzer(Analyzer):
         score = round(float((embeddings[:1] @ gallery.vectors.T).max()), 4)
         primary = Match(claimed, gallery.names[claimed], score)
         if score >= self.threshold:
-            return IdentityResult(matches, True, primary)
+            # The verified claim wins over a 1:N best match (e.g. a duplicate enrollment).
+            return IdentityResult([primary, *matches[1:]], True, primary)
         alert = Alert(
             code="FACE_MISMATCH",
             severity="high",

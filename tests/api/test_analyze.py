@@ -57,6 +57,8 @@ def test_same_person_is_verified_with_the_name(api: TestClient, identities_dir: 
     assert result["person_name"] == "Tom Cruise"
     assert result["student_id"] == "tom" and result["exam_id"] == "exam-1"
     assert result["match_score"] >= api.get("/health").json()["identity_threshold"]
+    assert result["faces"][0]["student_id"] == "tom"
+    assert result["faces"][0]["match_score"] == result["match_score"]
     assert codes(result) == set()
     assert result["face_count"] == 1 and result["people_count"] >= 1
     assert {"decode", "faces", "identity", "total"} <= set(result["timings_ms"])
