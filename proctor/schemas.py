@@ -34,6 +34,43 @@ class Point(BaseModel):
     y: float
 
 
+class HeadPoseOut(BaseModel):
+    """Head rotation away from facing the camera, in degrees, from the student's point of view.
+
+    Applied as roll, then pitch, then yaw (R = Rx(-pitch) Ry(-yaw) Rz(roll), camera axes x
+    right, y down, z forward). Measured from a face mesh: reliable to about +-50 deg of yaw;
+    beyond that the mesh, trained on near-frontal faces, saturates.
+    """
+
+    yaw_deg: float = Field(
+        description="> 0: the student turns to their left (face toward the image's right); "
+        "< 0: to their right."
+    )
+    pitch_deg: float = Field(description="> 0: the head tilts up (chin up); < 0: looks down.")
+    roll_deg: float = Field(
+        description="> 0: the head tilts toward the student's left shoulder (clockwise in the "
+        "image); < 0: toward their right shoulder."
+    )
+
+
+class GazeOut(BaseModel):
+    """Where the eyes point: iris position in the eyes plus the head pose."""
+
+    iris_x: float = Field(
+        description="Mean horizontal iris offset from where it sits when looking into the "
+        "camera, in half eye widths (about -0.6..0.6): > 0 toward the student's left "
+        "(the image's right)."
+    )
+    iris_y: float = Field(description="Same, vertically: > 0 up.")
+    yaw_deg: float = Field(
+        description="Gaze direction left/right of the camera (head yaw + eye rotation), same "
+        "signs as head_pose.yaw_deg."
+    )
+    pitch_deg: float = Field(
+        description="Gaze direction above (> 0) or below (< 0) the camera (head + eyes)."
+    )
+
+
 class FaceOut(BaseModel):
     """One detected face, largest (nearest) first; analyzers add their per-face fields."""
 
@@ -48,6 +85,34 @@ class FaceOut(BaseModel):
     match_score: float | None = Field(
         None, description="Cosine similarity to the best-matching (or claimed) student."
     )
+    mesh_score: float | None = Field(
+        None,
+        description="Face-mesh model's face-presence probability, 0..1; null when the face "
+        "was not meshed or scored below face_mesh.min_score (then it has no pose, gaze, "
+        "mouth or distance).",
+    )
+    head_pose: HeadPoseOut | None = None
+    gaze: GazeOut | None = Field(None, description="Null when the eyes are closed.")
+    eyes_closed: bool | None = None
+    eye_openness_ratio: float | None = Field(
+        None, description="Mean lid gap over eye width of both eyes (open: about 0.2)."
+    )
+    mouth_open_ratio: float | None = Field(
+        None, description="Inner-lip gap over mouth width (closed: near 0)."
+    )
+    mouth_open: bool | None = None
+    distance_cm: float | None = Field(
+        None, description="Distance from the camera plane, cm (see distance_source)."
+    )
+    distance_source: Literal["iris", "face"] | None = None
+
+
+class DetectedObject(BaseModel):
+    """One banned object or person the object detector found, most confident first."""
+
+    label: str = Field(examples=["cell phone"], description="Detector class name (COCO).")
+    confidence: float = Field(description="Detector confidence, 0..1.")
+    box: Box
 
 
 class ImageInfo(BaseModel):
@@ -77,8 +142,40 @@ class AnalyzeResponse(BaseModel):
     student_id: str | None = Field(None, description="Claimed student, or the one identified.")
     match_score: float | None = None
     exam_id: str | None = None
-    banned_objects: list[str] = Field(default_factory=list)
-    headpose_alert: bool = False
+    banned_objects: list[str] = Field(
+        default_factory=list, description="Banned object classes in view, each once."
+    )
+    objects: list[DetectedObject] = Field(
+        default_factory=list, description="Every banned object and person detected."
+    )
+    headpose_alert: bool = Field(
+        False,
+        description="HEAD_TURNED, LOOKING_DOWN or LOOKING_UP on the primary face (HEAD_TURNED "
+        "also when it is visible but too far from frontal to measure).",
+    )
+    head_pose: HeadPoseOut | None = Field(None, description="Of the primary face.")
+    gaze: GazeOut | None = Field(
+        None, description="Of the primary face; null when its eyes are closed."
+    )
+    gaze_alert: bool = Field(False, description="GAZE_AWAY on the primary face.")
+    eyes_closed: bool | None = Field(None, description="EYES_CLOSED on the primary face.")
+    eye_openness_ratio: float | None = Field(
+        None, description="Primary face: mean lid gap over eye width (open: about 0.2)."
+    )
+    mouth_open: bool = Field(False, description="MOUTH_OPEN on the primary face.")
+    mouth_open_ratio: float | None = Field(
+        None, description="Primary face: inner-lip gap over mouth width."
+    )
+    distance_cm: float | None = Field(
+        None,
+        description="Primary face's distance from the camera plane in cm, from the iris "
+        "(11.7 mm across) and the configured camera field of view.",
+    )
+    distance_source: Literal["iris", "face"] | None = Field(
+        None,
+        description="iris, or face when the irises are too small or closed and the face's "
+        "size (less consistent between people) was used.",
+    )
     spoofing_alert: bool = False
     alerts: list[Alert] = Field(default_factory=list)
     image: ImageInfo

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FaceDetectorName = Literal["scrfd", "yunet"]
 FaceEmbedderName = Literal["mobilefacenet", "sface"]
+ObjectDetectorName = Literal["yolo", "centernet", "nanodet", "fusion"]
 
 #: Backends whose weights are under a non-permissive licence (non-commercial or unknown).
-NON_PERMISSIVE_BACKENDS = frozenset({"scrfd", "mobilefacenet"})
+NON_PERMISSIVE_BACKENDS = frozenset({"scrfd", "mobilefacenet", "yolo"})
 
 
 class Section(BaseModel):
@@ -67,6 +68,145 @@ class IdentitySettings(Section):
     max_faces: int = Field(5, ge=1, le=50, description="At most this many faces are embedded.")
 
 
+class ObjectsSettings(Section):
+    detector: ObjectDetectorName | None = Field(
+        None,
+        description="COCO object detector: fusion (centernet + nanodet), centernet, nanodet "
+        "(all MIT) or yolo (Ultralytics YOLOv8n, AGPL-3.0). Default: fusion, the best measured "
+        "and permissive, so permissive_only keeps it.",
+    )
+    yolo_model: Path | None = Field(
+        None,
+        description="Your own Ultralytics-exported YOLO ONNX file (detect head, class names in "
+        "its metadata) for the yolo detector, instead of the pinned YOLOv8n; setting it selects "
+        "yolo. Its licence is yours to check.",
+    )
+    banned: list[str] = Field(
+        default_factory=lambda: ["cell phone", "laptop", "book", "tv"],
+        description="Detector class names that raise BANNED_OBJECT ('tv' covers computer "
+        "monitors). 'keyboard', 'mouse' and 'remote' are measured too and may be added.",
+    )
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict,
+        description="Minimum confidence per class name (banned classes and 'person'), "
+        "overriding the detector's defaults chosen by `python -m proctor.eval objects`.",
+    )
+    nms_iou: float = Field(
+        0.5, ge=0.0, le=1.0, description="IoU above which boxes of one class merge."
+    )
+    fusion_iou: float = Field(
+        0.55, ge=0.0, le=1.0, description="IoU at which the fusion detector merges two boxes."
+    )
+    face_in_person: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A face is a detected person's own face (counted once) when at least this "
+        "fraction of the face box lies inside the person box.",
+    )
+    faceless_person_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Minimum confidence for a person box with no face in it to count as a "
+        "person (a raised arm is often a faceless low-confidence 'person'). Default: the "
+        "detector's value chosen by `python -m proctor.eval objects`.",
+    )
+
+
+class CameraSettings(Section):
+    horizontal_fov_deg: float = Field(
+        60.0,
+        gt=10.0,
+        lt=170.0,
+        description="Horizontal field of view of the students' webcams (typical laptop webcams: "
+        "55-78 degrees). Sets the focal length for head pose and distance: a frame's EXIF is "
+        "gone once decoded.",
+    )
+
+
+class FaceMeshSettings(Section):
+    max_faces: int = Field(
+        5, ge=1, le=50, description="At most this many faces (largest first) get a face mesh."
+    )
+    min_score: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Face-presence probability of the mesh model below which a face gets no "
+        "landmarks (and so no pose, gaze, mouth or distance). Profiles score low but still "
+        "get a pose pointing the right way down to about 0.01.",
+    )
+    crop_scale: float = Field(
+        1.4, ge=1.0, le=3.0, description="Detector box enlargement for the square mesh crop."
+    )
+
+
+class HeadPoseSettings(Section):
+    max_yaw_deg: float = Field(
+        30.0, ge=0.0, le=90.0, description="HEAD_TURNED when |yaw| exceeds this, in degrees."
+    )
+    max_pitch_down_deg: float = Field(
+        20.0, ge=0.0, le=90.0, description="LOOKING_DOWN when the head pitches down past this."
+    )
+    max_pitch_up_deg: float = Field(
+        25.0, ge=0.0, le=90.0, description="LOOKING_UP when the head pitches up past this."
+    )
+
+
+class GazeSettings(Section):
+    max_yaw_deg: float = Field(
+        35.0,
+        ge=0.0,
+        le=90.0,
+        description="GAZE_AWAY when the gaze direction (head + eyes) is more than this many "
+        "degrees left or right of the camera.",
+    )
+    max_pitch_down_deg: float = Field(
+        30.0, ge=0.0, le=90.0, description="GAZE_AWAY when the gaze points down past this."
+    )
+    max_pitch_up_deg: float = Field(
+        30.0, ge=0.0, le=90.0, description="GAZE_AWAY when the gaze points up past this."
+    )
+    closed_openness: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="EYES_CLOSED when both eyes' lid gap over width is below this (open eyes "
+        "measure about 0.2). The distance analyzer stops trusting the iris below it too.",
+    )
+    closed_min_pitch_deg: float = Field(
+        -20.0,
+        ge=-90.0,
+        le=0.0,
+        description="Below this head pitch, low lids are read as looking down, not as closed "
+        "eyes (the upper lid follows a downward gaze).",
+    )
+
+
+class MouthSettings(Section):
+    open_ratio: float = Field(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="MOUTH_OPEN when the inner-lip gap over the mouth's width reaches this.",
+    )
+
+
+class DistanceSettings(Section):
+    iris_diameter_mm: float = Field(
+        11.7, gt=5.0, lt=20.0, description="Assumed adult iris diameter, the ruler."
+    )
+    min_iris_px: float = Field(
+        6.0,
+        ge=0.0,
+        description="Irises smaller than this (pixels) are too coarse to measure; the face's "
+        "size is used instead.",
+    )
+    min_cm: float = Field(30.0, ge=0.0, description="TOO_CLOSE below this distance, in cm.")
+    max_cm: float = Field(120.0, ge=0.0, description="TOO_FAR beyond this distance, in cm.")
+
+
 class Settings(BaseSettings):
     """The service configuration (environment variables prefixed ``PROCTOR_``)."""
 
@@ -87,13 +227,23 @@ class Settings(BaseSettings):
     permissive_only: bool = Field(
         False,
         description="Use only models under permissive licences (MIT/Apache-2.0). Selects "
-        "yunet + sface and refuses non-permissive backends.",
+        "yunet + sface (objects: fusion, the default anyway) and refuses non-permissive "
+        "backends.",
     )
     student_db: Path = Field(
         Path("student_db/students.sqlite3"), description="SQLite file of enrolled students."
     )
     analyzers: list[str] = Field(
-        default_factory=lambda: ["faces", "identity"],
+        default_factory=lambda: [
+            "faces",
+            "identity",
+            "objects",
+            "face_mesh",
+            "head_pose",
+            "gaze",
+            "mouth",
+            "distance",
+        ],
         description="Analyzers to run, by name; dependencies must be listed too.",
     )
     max_upload_bytes: int = Field(
@@ -118,6 +268,13 @@ class Settings(BaseSettings):
     )
     faces: FacesSettings = Field(default_factory=FacesSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    objects: ObjectsSettings = Field(default_factory=ObjectsSettings)
+    camera: CameraSettings = Field(default_factory=CameraSettings)
+    face_mesh: FaceMeshSettings = Field(default_factory=FaceMeshSettings)
+    head_pose: HeadPoseSettings = Field(default_factory=HeadPoseSettings)
+    gaze: GazeSettings = Field(default_factory=GazeSettings)
+    mouth: MouthSettings = Field(default_factory=MouthSettings)
+    distance: DistanceSettings = Field(default_factory=DistanceSettings)
 
     @model_validator(mode="after")
     def _resolve_backends(self) -> Settings:
@@ -126,8 +283,16 @@ class Settings(BaseSettings):
             self.faces.detector = "yunet" if self.permissive_only else "scrfd"
         if self.identity.embedder is None:
             self.identity.embedder = "sface" if self.permissive_only else "mobilefacenet"
+        if self.objects.detector is None:
+            # fusion measured best and is MIT, so the licence policy does not change it.
+            self.objects.detector = "yolo" if self.objects.yolo_model is not None else "fusion"
+        if self.objects.yolo_model is not None and self.objects.detector != "yolo":
+            raise ValueError(
+                f"objects.yolo_model is only used by the yolo detector, "
+                f"not {self.objects.detector!r}"
+            )
         if self.permissive_only:
-            chosen = {self.faces.detector, self.identity.embedder}
+            chosen = {self.faces.detector, self.identity.embedder, self.objects.detector}
             bad = sorted(chosen & NON_PERMISSIVE_BACKENDS)
             if bad:
                 raise ValueError(
@@ -144,6 +309,11 @@ class Settings(BaseSettings):
     def face_embedder(self) -> FaceEmbedderName:
         assert self.identity.embedder is not None  # resolved by the validator
         return self.identity.embedder
+
+    @property
+    def object_detector(self) -> ObjectDetectorName:
+        assert self.objects.detector is not None  # resolved by the validator
+        return self.objects.detector
 
 
 @lru_cache

@@ -11,6 +11,8 @@ import sys
 
 EVALUATIONS: dict[str, str] = {
     "faces": "proctor.eval.faces",
+    "objects": "proctor.eval.objects",
+    "pose": "proctor.eval.pose",
 }
 
 

@@ -40,6 +40,7 @@ class ModelRegistry:
         self._lock = threading.Lock()
         self._verified: dict[str, LoadedModel] = {}
         self._sessions: dict[str, ort.InferenceSession] = {}
+        self._user_sessions: dict[Path, ort.InferenceSession] = {}
         self._errors: dict[str, str] = {}
 
     def resolve(self, name: str) -> LoadedModel:
@@ -59,18 +60,35 @@ class ModelRegistry:
         loaded = self.resolve(name)
         with self._lock:
             if name not in self._sessions:
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = self.onnx_threads
-                options.log_severity_level = 3
                 try:
-                    self._sessions[name] = ort.InferenceSession(
-                        str(loaded.path), options, providers=["CPUExecutionProvider"]
-                    )
+                    self._sessions[name] = self._new_session(loaded.path)
                 except Exception as exc:  # onnxruntime raises its own untyped errors
                     message = f"model {name!r} failed to load in ONNX Runtime: {exc}"
                     self._errors[name] = message
                     raise ModelUnavailableError(message) from exc
             return self._sessions[name]
+
+    def user_onnx_session(self, path: Path) -> ort.InferenceSession:
+        """A session for a model file the user supplies (not in the manifest: no digest to
+        check, so it is only required to exist and to load)."""
+        path = path.expanduser().resolve()
+        with self._lock:
+            if path not in self._user_sessions:
+                if not path.is_file():
+                    raise ModelUnavailableError(f"user model file {path} does not exist")
+                try:
+                    self._user_sessions[path] = self._new_session(path)
+                except Exception as exc:  # onnxruntime raises its own untyped errors
+                    raise ModelUnavailableError(
+                        f"user model file {path} failed to load in ONNX Runtime: {exc}"
+                    ) from exc
+            return self._user_sessions[path]
+
+    def _new_session(self, path: Path) -> ort.InferenceSession:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.onnx_threads
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def loaded(self) -> dict[str, LoadedModel]:
         with self._lock:

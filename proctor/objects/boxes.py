@@ -9,6 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: At most this many candidates (best first) enter NMS, which bounds the work on busy frames.
+MAX_CANDIDATES = 3000
+
 
 def areas(boxes: np.ndarray) -> np.ndarray:
     """Area of each box (zero for inverted boxes)."""
@@ -32,7 +35,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def coverage(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
-    """(len(inner), len(outer)) fraction of each inner box's area that lies inside each outer box."""
+    """(len(inner), len(outer)) fraction of each inner box's area inside each outer box."""
     inter = intersections(inner, outer)
     own = areas(inner)[:, None]
     return np.where(own > 0, inter / np.maximum(own, 1e-9), 0.0)
@@ -42,9 +45,11 @@ def class_nms(
     boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float
 ) -> np.ndarray:
     """Indices kept by per-class NMS (boxes of different classes never suppress each other),
-    best score first."""
+    best score first; only the ``MAX_CANDIDATES`` best boxes are considered."""
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
+    candidates = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
+    boxes, scores, class_ids = boxes[candidates], scores[candidates], class_ids[candidates]
     xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).astype(float).tolist()
     keep = cv2.dnn.NMSBoxesBatched(
         xywh,
@@ -54,4 +59,4 @@ def class_nms(
         iou_threshold,
     )
     keep = np.asarray(keep, np.int64).reshape(-1)
-    return keep[np.argsort(-scores[keep], kind="stable")]
+    return candidates[keep[np.argsort(-scores[keep], kind="stable")]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -33,7 +34,10 @@ class ObjectDetections:
     @classmethod
     def empty(cls, class_names: tuple[str, ...]) -> ObjectDetections:
         return cls(
-            np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), class_names
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.int64),
+            class_names,
         )
 
     def __len__(self) -> int:
@@ -62,18 +66,23 @@ class ObjectDetections:
 
     def shifted(self, dx: float, dy: float) -> ObjectDetections:
         offset = np.array([dx, dy, dx, dy], np.float32)
-        return ObjectDetections(
-            self.boxes + offset, self.scores, self.class_ids, self.class_names
-        )
+        return ObjectDetections(self.boxes + offset, self.scores, self.class_ids, self.class_names)
 
     def scaled(self, fx: float, fy: float) -> ObjectDetections:
         factors = np.array([fx, fy, fx, fy], np.float32)
-        return ObjectDetections(
-            self.boxes * factors, self.scores, self.class_ids, self.class_names
-        )
+        return ObjectDetections(self.boxes * factors, self.scores, self.class_ids, self.class_names)
 
     def clipped(self, width: int, height: int) -> ObjectDetections:
         limits = np.array([width, height, width, height], np.float32)
         return ObjectDetections(
             np.clip(self.boxes, 0, limits), self.scores, self.class_ids, self.class_names
         )
+
+
+class ObjectDetector(Protocol):
+    """What every backend (and the fusion of several) offers the analyzer and the evaluation."""
+
+    name: str
+    class_names: tuple[str, ...]
+
+    def detect(self, image_bgr: np.ndarray) -> ObjectDetections: ...

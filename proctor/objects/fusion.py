@@ -11,19 +11,11 @@ model reports is halved: agreement is what lets a low-confidence detection throu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import numpy as np
 
 from proctor.objects.boxes import iou
-from proctor.objects.detections import ObjectDetections
-
-
-class Detector(Protocol):
-    name: str
-    class_names: tuple[str, ...]
-
-    def detect(self, image_bgr: np.ndarray) -> ObjectDetections: ...
+from proctor.objects.detections import ObjectDetections, ObjectDetector
 
 
 def _fuse_class(boxes: np.ndarray, scores: np.ndarray, members: int, iou_threshold: float):
@@ -78,7 +70,7 @@ class FusionDetector:
     name = "fusion"
 
     def __init__(
-        self, members: Sequence[Detector], *, iou_threshold: float, min_score: float
+        self, members: Sequence[ObjectDetector], *, iou_threshold: float, min_score: float
     ) -> None:
         if len({m.class_names for m in members}) != 1:
             raise ValueError("fused detectors must share one class list")

@@ -45,7 +45,7 @@ def decode_level(
     """Boxes, scores and class ids of one stride's heads: every (cell, class) pair scoring at
     least ``min_score`` is a candidate, as in NanoDet's own multi-class NMS."""
     cells, class_ids = np.nonzero(class_scores >= min_score)
-    bins = box_bins[cells].reshape(len(cells), SIDES, -1)
+    bins = box_bins[cells].reshape(len(cells), SIDES, box_bins.shape[1] // SIDES)
     distances = (softmax(bins) * np.arange(bins.shape[-1])).sum(axis=-1) * stride
     centres = np.column_stack([cells % grid_w + 0.5, cells // grid_w + 0.5]) * stride
     boxes = np.column_stack([centres - distances[:, :2], centres + distances[:, 2:]])

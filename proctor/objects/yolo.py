@@ -20,8 +20,6 @@ from proctor.objects.detections import ObjectDetections
 
 PAD_VALUE = (114, 114, 114)
 DEFAULT_INPUT = 640
-#: At most this many candidates (best first) enter NMS, which bounds the work on busy frames.
-MAX_CANDIDATES = 3000
 
 
 class NotAYoloExportError(ValueError):
@@ -75,9 +73,6 @@ def decode_yolo(
     class_scores = predictions[:, 4:]
     rows, class_ids = np.nonzero(class_scores >= min_score)
     scores = class_scores[rows, class_ids]
-    if len(scores) > MAX_CANDIDATES:
-        best = np.argpartition(-scores, MAX_CANDIDATES)[:MAX_CANDIDATES]
-        rows, class_ids, scores = rows[best], class_ids[best], scores[best]
     centre, size = predictions[rows, :2], predictions[rows, 2:4]
     boxes = np.column_stack([centre - size / 2, centre + size / 2]).astype(np.float32)
     scores = scores.astype(np.float32)

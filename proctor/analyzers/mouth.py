@@ -1,0 +1,65 @@
+"""Mouth analyzer: how open each meshed face's mouth is; MOUTH_OPEN on the primary face.
+
+One frame can only say open or closed: talking shows as the mouth opening and closing
+across frames, which is for the caller (or a later, stateful analyzer) to count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.face_mesh import FaceMeshResult
+from proctor.frame import Frame
+from proctor.geometry.mouth import mouth_open_ratio
+from proctor.schemas import Alert
+
+
+@dataclass
+class MouthResult:
+    ratios: list[float | None]  # per detected face, largest first
+    threshold: float
+    alerts: list[Alert] = field(default_factory=list)
+
+    def response_fields(self, frame: Frame) -> dict[str, Any]:
+        ratio = self.ratios[0] if self.ratios else None
+        return {
+            "mouth_open_ratio": None if ratio is None else round(ratio, 3),
+            "mouth_open": ratio is not None and ratio >= self.threshold,
+        }
+
+    def face_fields(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "mouth_open_ratio": None if r is None else round(r, 3),
+                "mouth_open": None if r is None else r >= self.threshold,
+            }
+            for r in self.ratios
+        ]
+
+
+class MouthAnalyzer(Analyzer):
+    name = "mouth"
+    requires = ("face_mesh",)
+
+    def __init__(self, deps: AnalyzerDeps) -> None:
+        self.threshold = deps.settings.mouth.open_ratio
+
+    def model_names(self) -> list[str]:
+        return []
+
+    def analyze(self, ctx: FrameContext) -> MouthResult:
+        faces = ctx.result("face_mesh", FaceMeshResult).faces
+        ratios = [None if f is None else mouth_open_ratio(f.mesh) for f in faces]
+        alerts = []
+        if ratios and ratios[0] is not None and ratios[0] >= self.threshold:
+            alerts.append(
+                Alert(
+                    code="MOUTH_OPEN",
+                    severity="low",
+                    message=f"The mouth is open (lip gap {ratios[0]:.2f} of its width, "
+                    f"limit {self.threshold:.2f}); several such frames in a row suggest talking.",
+                )
+            )
+        return MouthResult(ratios, self.threshold, alerts)

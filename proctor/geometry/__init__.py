@@ -1,0 +1,1 @@
+"""Pure geometry on landmarks: head pose, eyes, mouth, distance. No models, no I/O."""

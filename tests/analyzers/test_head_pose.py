@@ -1,0 +1,126 @@
+"""Head pose on real photos: frontal vs turned, signs under mirroring and in-plane rotation,
+agreement with AFLW2000-3D labels, and the alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proctor.analyzers.base import FrameContext
+from proctor.analyzers.face_mesh import FaceMeshResult
+from proctor.analyzers.head_pose import HeadPoseAnalyzer
+from proctor.eval.pose import mirrored, rotated
+from proctor.frame import make_frame
+from proctor.geometry.pose import HeadPose, pose_from_matrix, rotation_matrix
+from proctor.pipeline import Pipeline
+from tests.analyzers.mesh_pipeline import (
+    analyze,
+    codes,
+    headpose_image,
+    headpose_label,
+    mesh_pipeline,
+)
+
+FRONTAL = ("person04146+0+0.jpg", "person05246+0+0.jpg")
+#: Pointing'04 person04 facing pan -60 (toward the image's right: the student's left) / +60.
+TURNED_LEFT, TURNED_RIGHT = "person04142+0-60.jpg", "person04150+0+60.jpg"
+LOOKING_DOWN, LOOKING_UP = "person04107-60+0.jpg", "person04185+60+0.jpg"
+#: AFLW2000-3D faces with moderate, continuous labels (roll included).
+AFLW = ("aflw2000_image00408.jpg", "aflw2000_image02024.jpg", "aflw2000_image02246.jpg")
+
+
+@pytest.fixture(scope="module")
+def pipeline(eval_dir: Path) -> Pipeline:
+    return mesh_pipeline()
+
+
+def pose(pipeline: Pipeline, image: np.ndarray) -> tuple[float, float, float]:
+    head = analyze(pipeline, image).head_pose
+    assert head is not None
+    return head.yaw_deg, head.pitch_deg, head.roll_deg
+
+
+@pytest.mark.parametrize("name", FRONTAL)
+def test_frontal_face_raises_no_pose_alert(pipeline: Pipeline, eval_dir: Path, name: str) -> None:
+    response = analyze(pipeline, headpose_image(eval_dir, name))
+    assert response.head_pose is not None
+    assert abs(response.head_pose.yaw_deg) < 12
+    assert abs(response.head_pose.pitch_deg) < 12
+    assert not response.headpose_alert
+    assert not codes(response) & {"HEAD_TURNED", "LOOKING_DOWN", "LOOKING_UP"}
+    assert response.faces[0].head_pose == response.head_pose
+
+
+@pytest.mark.parametrize(("name", "side"), [(TURNED_LEFT, 1), (TURNED_RIGHT, -1)])
+def test_turned_face_raises_head_turned_with_the_right_sign(
+    pipeline: Pipeline, eval_dir: Path, name: str, side: int
+) -> None:
+    response = analyze(pipeline, headpose_image(eval_dir, name))
+    assert response.head_pose is not None
+    assert side * response.head_pose.yaw_deg > 30
+    assert "HEAD_TURNED" in codes(response)
+    assert response.headpose_alert
+    message = next(a.message for a in response.alerts if a.code == "HEAD_TURNED")
+    assert ("student's left" if side > 0 else "student's right") in message
+
+
+def test_looking_down_and_up(pipeline: Pipeline, eval_dir: Path) -> None:
+    down = analyze(pipeline, headpose_image(eval_dir, LOOKING_DOWN))
+    up = analyze(pipeline, headpose_image(eval_dir, LOOKING_UP))
+    assert down.head_pose is not None and up.head_pose is not None
+    assert down.head_pose.pitch_deg < -20 < 15 < up.head_pose.pitch_deg
+    assert "LOOKING_DOWN" in codes(down)
+    assert "LOOKING_DOWN" not in codes(up)
+
+
+@pytest.mark.parametrize("name", [*FRONTAL, TURNED_LEFT, *AFLW])
+def test_mirroring_flips_yaw_and_roll_and_keeps_pitch(
+    pipeline: Pipeline, eval_dir: Path, name: str
+) -> None:
+    image = headpose_image(eval_dir, name)
+    yaw, pitch, roll = pose(pipeline, image)
+    m_yaw, m_pitch, m_roll = pose(pipeline, mirrored(image))
+    assert m_yaw == pytest.approx(-yaw, abs=4)
+    assert m_roll == pytest.approx(-roll, abs=7)
+    assert m_pitch == pytest.approx(pitch, abs=4)
+    if abs(yaw) > 5:
+        assert np.sign(m_yaw) == -np.sign(yaw)
+
+
+@pytest.mark.parametrize("turn", [15.0, -15.0])
+@pytest.mark.parametrize("name", [FRONTAL[0], AFLW[1]])
+def test_rotating_the_image_changes_roll_by_the_rotation(
+    pipeline: Pipeline, eval_dir: Path, name: str, turn: float
+) -> None:
+    image = headpose_image(eval_dir, name)
+    before = HeadPose(*pose(pipeline, image))
+    after = pose(pipeline, rotated(image, turn))
+    # Turning the image turns the head about the camera axis: exactly roll for a frontal
+    # face; a turned, tilted face also shifts yaw and pitch a little.
+    expected = pose_from_matrix(rotation_matrix(HeadPose(0, 0, turn)) @ rotation_matrix(before))
+    assert after[2] - before.roll_deg == pytest.approx(turn, abs=5)
+    assert after == pytest.approx((expected.yaw_deg, expected.pitch_deg, expected.roll_deg), abs=3)
+
+
+@pytest.mark.parametrize("name", AFLW)
+def test_agrees_with_aflw2000_labels(pipeline: Pipeline, eval_dir: Path, name: str) -> None:
+    label = headpose_label(eval_dir, name)
+    yaw, pitch, roll = pose(pipeline, headpose_image(eval_dir, name))
+    # The data set's yaw is positive toward the subject's right: ours is the opposite.
+    assert yaw == pytest.approx(-label["yaw"], abs=12)
+    assert pitch == pytest.approx(label["pitch"], abs=12)
+    assert roll == pytest.approx(label["roll"], abs=6)
+
+
+def test_visible_but_unmeasurable_face_counts_as_turned(eval_dir: Path) -> None:
+    analyzer = mesh_pipeline().get("head_pose")
+    assert isinstance(analyzer, HeadPoseAnalyzer)
+    frame = make_frame(headpose_image(eval_dir, FRONTAL[0]), 1280)
+    ctx = FrameContext(frame=frame, results={"face_mesh": FaceMeshResult([None])})
+    result = analyzer.analyze(ctx)
+    assert [a.code for a in result.alerts] == ["HEAD_TURNED"]
+    assert result.response_fields(frame) == {"head_pose": None, "headpose_alert": True}
+    empty = analyzer.analyze(FrameContext(frame=frame, results={"face_mesh": FaceMeshResult([])}))
+    assert empty.alerts == []

@@ -1,0 +1,51 @@
+"""Mouth opening on real photos: closed, open (talking/laughing), and size invariance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proctor.pipeline import Pipeline
+from tests.analyzers.mesh_pipeline import analyze, codes, headpose_image, mesh_pipeline
+from tests.helpers import in_webcam_frame, photo
+
+CLOSED = ("person04146+0+0.jpg", "person05246+0+0.jpg")
+#: LFW photos with the mouth clearly open (checked by eye): singing, talking.
+OPEN = [("Mariah_Carey", 1), ("Elton_John", 2), ("Diana_Krall", 4)]
+
+
+@pytest.fixture(scope="module")
+def pipeline(eval_dir: Path) -> Pipeline:
+    return mesh_pipeline()
+
+
+@pytest.mark.parametrize("name", CLOSED)
+def test_closed_mouth(pipeline: Pipeline, eval_dir: Path, name: str) -> None:
+    response = analyze(pipeline, headpose_image(eval_dir, name))
+    assert response.mouth_open_ratio is not None and response.mouth_open_ratio < 0.1
+    assert response.mouth_open is False
+    assert "MOUTH_OPEN" not in codes(response)
+    assert response.faces[0].mouth_open is False
+
+
+@pytest.mark.parametrize(("person", "number"), OPEN)
+def test_open_mouth(pipeline: Pipeline, identities_dir: Path, person: str, number: int) -> None:
+    response = analyze(pipeline, photo(identities_dir, person, number))
+    assert response.mouth_open_ratio is not None and response.mouth_open_ratio >= 0.3
+    assert response.mouth_open is True
+    assert "MOUTH_OPEN" in codes(response)
+
+
+def test_ratio_does_not_depend_on_the_face_size(pipeline: Pipeline, identities_dir: Path) -> None:
+    face = photo(identities_dir, *OPEN[0])
+    small = analyze(pipeline, in_webcam_frame(face, 160)).mouth_open_ratio
+    large = analyze(pipeline, in_webcam_frame(face, 320)).mouth_open_ratio
+    assert small is not None and large is not None
+    assert small == pytest.approx(large, rel=0.15)
+
+
+def test_threshold_is_a_setting(identities_dir: Path) -> None:
+    strict = mesh_pipeline(mouth={"open_ratio": 0.6})
+    response = analyze(strict, photo(identities_dir, *OPEN[0]))
+    assert response.mouth_open is False and "MOUTH_OPEN" not in codes(response)
