@@ -532,6 +532,9 @@ def render(
     load: float,
 ) -> str:
     lines = [
+        "Command: `python -m proctor.eval objects --write-readme` (also redraws "
+        "`docs/objects_misses.jpg`).",
+        "",
         f"Default detector: **{default}** (permissive-only default: **{permissive}**). "
         "Banned mAP = mean AP@0.5 of cell phone, laptop, book and tv on COCO and of the "
         "exam_objects phones. Exam frame rates weigh each distinct webcam frame once. LFW "

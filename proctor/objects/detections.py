@@ -54,7 +54,8 @@ class ObjectDetections:
 
     def of_classes(self, names: Iterable[str]) -> ObjectDetections:
         """Only the detections whose class is one of ``names`` (unknown names match nothing)."""
-        wanted = [i for i, name in enumerate(self.class_names) if name in set(names)]
+        keep = set(names)
+        wanted = [i for i, name in enumerate(self.class_names) if name in keep]
         return self[np.isin(self.class_ids, wanted)]
 
     def above(self, thresholds: np.ndarray) -> ObjectDetections:

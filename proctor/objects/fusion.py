@@ -1,11 +1,11 @@
 """Weighted box fusion of several detectors that share one class list (CenterNet + NanoDet).
 
 Each member runs on the whole frame. Per class, boxes from all members are taken best score
-first; a box joins the first cluster whose fused box overlaps it by at least ``iou_threshold``
-(IoU), else it starts a new cluster. A cluster's box is the score-weighted mean of its boxes;
-its score is the mean score times ``min(boxes, members) / members``. So an object both
-models see keeps their average confidence and tighter coordinates, while a box only one
-model reports is halved: agreement is what lets a low-confidence detection through.
+first; a box joins the cluster whose fused box it overlaps most, if that IoU is at least
+``iou_threshold``, else it starts a new cluster. A cluster's box is the score-weighted mean
+of its boxes; its score is the mean score times ``min(boxes, members) / members``. So an
+object both models see keeps their average confidence and tighter coordinates, while a box
+only one model reports is halved: agreement is what lets a low-confidence detection through.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from proctor.objects.boxes import iou
 from proctor.objects.detections import ObjectDetections, ObjectDetector
 
 
-def _fuse_class(boxes: np.ndarray, scores: np.ndarray, members: int, iou_threshold: float):
+def _fuse_class(
+    boxes: np.ndarray, scores: np.ndarray, members: int, iou_threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fused boxes and scores of one class's boxes from all members."""
     order = np.argsort(-scores, kind="stable")
     clusters: list[list[int]] = []
     fused: list[np.ndarray] = []
