@@ -665,6 +665,8 @@ def miss_tile(miss: Miss) -> np.ndarray:
     x1, y1 = int(min(width, x0 + side)), int(min(height, y0 + side))
     scale = TILE / max(y1 - y0, x1 - x0)
     crop = cv2.resize(picture[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if miss.image.dataset == "exam":
+        crop = pixelate_outside(crop, ((miss.box - (x0, y0, x0, y0)) * scale).astype(int))
     tile = np.full((TILE + 16, TILE, 3), 255, np.uint8)
     tile[: crop.shape[0], : crop.shape[1]] = crop
 
@@ -682,6 +684,19 @@ def miss_tile(miss: Miss) -> np.ndarray:
     caption = f"{miss.image.dataset}: {miss.label} {w}x{h}px"
     cv2.putText(tile, caption, (3, TILE + 12), 0, 0.36, (0, 0, 0), 1, cv2.LINE_AA)
     return tile
+
+
+def pixelate_outside(crop: np.ndarray, box: np.ndarray, block: int = 10) -> np.ndarray:
+    """Keep only the missed object sharp: the exam_objects webcam frames show an identifiable
+    person and may not be redistributed, so everything around the object is pixelated."""
+    height, width = crop.shape[:2]
+    small = cv2.resize(
+        crop, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA
+    )
+    coarse = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+    x0, y0, x1, y1 = np.clip(box, 0, [width, height, width, height])
+    coarse[y0:y1, x0:x1] = crop[y0:y1, x0:x1]
+    return coarse
 
 
 def write_contact_sheet(tiles: list[np.ndarray], path: Path, columns: int = 8) -> int:
