@@ -16,7 +16,6 @@ false-accept rate on the LFW impostor pairs is at most 0.1 %.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
@@ -30,7 +29,7 @@ import numpy as np
 
 from proctor.analyzers.faces import FacesAnalyzer
 from proctor.analyzers.identity import IdentityAnalyzer
-from proctor.eval.common import DEFAULT_EVAL_DIR, replace_readme_block
+from proctor.eval.common import eval_main
 from proctor.services import build_services
 from proctor.settings import Settings
 
@@ -278,13 +277,4 @@ def run(eval_dir: Path, models_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proctor.eval faces", description=__doc__)
-    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
-    parser.add_argument("--models-dir", type=Path, default=Path("models"))
-    parser.add_argument("--write-readme", action="store_true")
-    args = parser.parse_args(argv)
-    table = run(args.eval_dir, args.models_dir)
-    print(table)
-    if args.write_readme:
-        replace_readme_block("faces", table)
-    return 0
+    return eval_main("faces", run, argv, __doc__)

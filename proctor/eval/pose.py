@@ -24,7 +24,6 @@ What is measured:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
@@ -40,7 +39,7 @@ from proctor.analyzers.faces import FacesResult
 from proctor.analyzers.gaze import GazeResult
 from proctor.analyzers.head_pose import HeadPoseResult
 from proctor.analyzers.mouth import MouthResult
-from proctor.eval.common import DEFAULT_EVAL_DIR, replace_readme_block
+from proctor.eval.common import eval_main
 from proctor.eval.faces import in_webcam_frame
 from proctor.frame import make_frame
 from proctor.geometry.pose import HeadPose, pose_from_matrix, rotation_matrix
@@ -380,13 +379,4 @@ def run(eval_dir: Path, models_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proctor.eval pose", description=__doc__)
-    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
-    parser.add_argument("--models-dir", type=Path, default=Path("models"))
-    parser.add_argument("--write-readme", action="store_true")
-    args = parser.parse_args(argv)
-    table = run(args.eval_dir, args.models_dir)
-    print(table)
-    if args.write_readme:
-        replace_readme_block("pose", table)
-    return 0
+    return eval_main("pose", run, argv, __doc__)
