@@ -13,6 +13,14 @@ import numpy as np
 MAX_CANDIDATES = 3000
 
 
+def resize(image_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The image at ``width`` x ``height``: area averaging when shrinking (no aliasing on
+    large frames), bilinear when enlarging, as every detector's preprocessing needs."""
+    shrinking = width * height < image_bgr.shape[0] * image_bgr.shape[1]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image_bgr, (width, height), interpolation=interpolation)
+
+
 def areas(boxes: np.ndarray) -> np.ndarray:
     """Area of each box (zero for inverted boxes)."""
     sides = np.clip(boxes[:, 2:4] - boxes[:, 0:2], 0, None)

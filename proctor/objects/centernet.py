@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from proctor.objects.boxes import class_nms
+from proctor.objects.boxes import class_nms, resize
 from proctor.objects.detections import ObjectDetections
 from proctor.objects.labels import COCO80
 
@@ -48,12 +48,7 @@ class CenterNetDetector:
 
     def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
         height, width = image_bgr.shape[:2]
-        shrinking = width * height > self.input_w * self.input_h
-        resized = cv2.resize(
-            image_bgr,
-            (self.input_w, self.input_h),
-            interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR,
-        )
+        resized = resize(image_bgr, self.input_w, self.input_h)
         blob = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32)[None]
         rows = self.session.run([self.output_name], {self.input_name: blob})[0][0]
         found = decode_centernet(rows, self.min_score, self.nms_iou)

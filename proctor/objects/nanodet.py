@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 
-from proctor.objects.boxes import class_nms
+from proctor.objects.boxes import class_nms, resize
 from proctor.objects.detections import ObjectDetections
 from proctor.objects.labels import COCO80
 
@@ -88,12 +87,7 @@ class NanoDetDetector:
 
     def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
         height, width = image_bgr.shape[:2]
-        shrinking = width * height > self.input_w * self.input_h
-        resized = cv2.resize(
-            image_bgr,
-            (self.input_w, self.input_h),
-            interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR,
-        )
+        resized = resize(image_bgr, self.input_w, self.input_h)
         blob = ((resized.astype(np.float32) - MEAN_BGR) / STD_BGR).astype(np.float32)
         blob = blob.transpose(2, 0, 1)[None]
         names = [name for head in self.heads for name in (head.scores, head.boxes)]

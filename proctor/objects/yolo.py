@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from proctor.objects.boxes import class_nms
+from proctor.objects.boxes import class_nms, resize
 from proctor.objects.detections import ObjectDetections
 
 PAD_VALUE = (114, 114, 114)
@@ -45,8 +45,7 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, float, floa
     height, width = image_bgr.shape[:2]
     ratio = min(size / height, size / width)
     new_w, new_h = max(1, round(width * ratio)), max(1, round(height * ratio))
-    interpolation = cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image_bgr, (new_w, new_h), interpolation=interpolation)
+    resized = resize(image_bgr, new_w, new_h)
     dx, dy = (size - new_w) / 2, (size - new_h) / 2
     left, top = round(dx - 0.1), round(dy - 0.1)
     canvas = cv2.copyMakeBorder(

@@ -29,7 +29,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
 
 
 def _blank_to_none(value: str | None) -> str | None:
-    return value.strip() or None if value is not None else None
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def analyze_bytes(
