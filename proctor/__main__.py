@@ -51,7 +51,7 @@ def import_folder(services: Services, folder: Path, names: dict[str, str]) -> tu
             embeddings = services.enroller.embed(images)
             labels = [p.name for p in photos]
             model = services.enroller.model
-            if any(s.student_id == student_id for s in services.students.list()):
+            if services.students.exists(student_id):
                 services.students.add_faces(student_id, embeddings, model, labels)
                 verb = "added to"
             else:

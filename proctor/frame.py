@@ -115,7 +115,11 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
 
 
 def make_frame(image_bgr: np.ndarray, analysis_max_side: int) -> Frame:
-    """Wrap a full-size BGR image, downscaling it once if it exceeds ``analysis_max_side``."""
+    """Wrap a full-size BGR image, downscaling it once if it exceeds ``analysis_max_side``.
+
+    The scale back to original pixels comes from the longest side, which rounding changes
+    least (on an 8x40000 image the width rounds from 8 to 0.26 pixels, the height does not).
+    """
     height, width = image_bgr.shape[:2]
     longest = max(height, width)
     if longest <= analysis_max_side:
@@ -123,4 +127,4 @@ def make_frame(image_bgr: np.ndarray, analysis_max_side: int) -> Frame:
     ratio = analysis_max_side / longest
     size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
     small = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
-    return Frame(image=small, width=width, height=height, scale=width / size[0])
+    return Frame(image=small, width=width, height=height, scale=longest / max(size))

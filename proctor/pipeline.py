@@ -1,29 +1,46 @@
-"""Run the enabled analyzers on one frame, in dependency order, and merge their results.
+"""One way through: image bytes (or a decoded frame), a claim and a gallery in; the verdict out.
+
+``Pipeline.analyze`` is the single entry point for a frame: the API routes, enrollment, the
+CLI, the bench and every evaluation call it. It decodes and validates the image once,
+downscales it once, runs the enabled analyzers in dependency order, times each stage and
+merges their results into the ``AnalyzeResponse``.
 
 The pipeline is built once per process: it loads every enabled analyzer (and so its
-models) up front, so ``/health`` tells the truth and the first request is not slow.
-An analyzer whose model is missing is reported unavailable, as is anything that
-requires it; the rest keep working.
+models) up front, so ``/health`` tells the truth and the first request is not slow. An
+analyzer whose model is missing is reported unavailable, as is anything that requires it;
+the rest keep working. At the same time it checks that every response field has exactly
+one owner and is declared by the response schema, so a clash fails at startup, not in a
+response.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from proctor.analyzers import ANALYZERS
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
-from proctor.frame import Frame
-from proctor.models.registry import ModelUnavailableError
-from proctor.schemas import AnalyzeResponse
+from proctor.analyzers.base import Analyzer, Claim, FrameContext, PerFaceResult
+from proctor.errors import ServiceUnavailableError
+from proctor.frame import decode_image, make_frame
+from proctor.gallery import Gallery
+from proctor.models.registry import ModelRegistry, ModelUnavailableError
+from proctor.schemas import AnalyzeResponse, FaceOut
+from proctor.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Response fields the pipeline fills itself; analyzers own the rest.
+PIPELINE_FIELDS = ("exam_id", "faces", "alerts", "image", "analyzers", "timings_ms")
+
 
 class PipelineConfigError(ValueError):
-    """The configured analyzer list cannot run (unknown name or missing dependency)."""
+    """The configured analyzers cannot run together (unknown name, missing dependency, or a
+    response field claimed twice or missing from the schema)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +53,15 @@ class AnalyzerStatus:
     error: str | None = None
 
 
-def ordered_analyzers(enabled: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class Analysis:
+    """The verdict and the typed results behind it (for enrollment and evaluation)."""
+
+    response: AnalyzeResponse
+    context: FrameContext
+
+
+def ordered_analyzers(enabled: Collection[str]) -> list[str]:
     """The enabled names in registry (dependency) order; refuses unknown names and gaps."""
     unknown = sorted(set(enabled) - set(ANALYZERS))
     if unknown:
@@ -48,12 +73,48 @@ def ordered_analyzers(enabled: list[str]) -> list[str]:
     return [name for name in ANALYZERS if name in enabled]
 
 
+def check_field_owners(names: Collection[str]) -> None:
+    """Every response field has one owner, and every owned field is in the schema."""
+    owners: dict[str, str] = dict.fromkeys(PIPELINE_FIELDS, "the pipeline")
+    face_owners: dict[str, str] = {}
+    for name in names:
+        cls = ANALYZERS[name]
+        for table, fields, schema in (
+            (owners, cls.fields, AnalyzeResponse),
+            (face_owners, cls.face_fields, FaceOut),
+        ):
+            for field_name in fields:
+                if field_name not in schema.model_fields:
+                    raise PipelineConfigError(
+                        f"analyzer {name!r} fills {field_name!r}, which {schema.__name__} lacks"
+                    )
+                if field_name in table:
+                    raise PipelineConfigError(
+                        f"{schema.__name__}.{field_name} is claimed by both {table[field_name]!r} "
+                        f"and {name!r}"
+                    )
+                table[field_name] = name
+
+
+def _needed(only: Collection[str]) -> set[str]:
+    """``only`` and everything it requires, transitively."""
+    needed, todo = set(), list(only)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(ANALYZERS[name].requires)
+    return needed
+
+
 class Pipeline:
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.deps = deps
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings
+        self.registry = registry
         self.analyzers: dict[str, Analyzer] = {}
         self.status: dict[str, AnalyzerStatus] = {}
-        enabled = ordered_analyzers(deps.settings.analyzers)
+        enabled = ordered_analyzers(settings.analyzers)
+        check_field_owners(enabled)
         for name, cls in ANALYZERS.items():
             if name not in enabled:
                 self.status[name] = AnalyzerStatus(name, False, False, cls.requires, [])
@@ -72,7 +133,7 @@ class Pipeline:
                 f"requires unavailable analyzer(s) {unavailable}",
             )
         try:
-            analyzer = cls(self.deps)
+            analyzer = cls(self.settings, self.registry)
         except ModelUnavailableError as exc:
             log.warning("analyzer %s unavailable: %s", name, exc)
             return AnalyzerStatus(name, True, False, cls.requires, [], str(exc))
@@ -82,34 +143,86 @@ class Pipeline:
     def get(self, name: str) -> Analyzer | None:
         return self.analyzers.get(name)
 
-    def run(
-        self, frame: Frame, *, student_id: str | None = None, exam_id: str | None = None
-    ) -> FrameContext:
-        ctx = FrameContext(frame=frame, student_id=student_id, exam_id=exam_id)
-        for name, analyzer in self.analyzers.items():
-            started = time.perf_counter()
-            ctx.results[name] = analyzer.analyze(ctx)
-            ctx.timings_ms[name] = round((time.perf_counter() - started) * 1000, 2)
-        return ctx
+    def analyze(
+        self,
+        image: bytes | np.ndarray,
+        claim: Claim,
+        gallery: Gallery,
+        *,
+        only: Collection[str] | None = None,
+    ) -> Analysis:
+        """The verdict on one frame.
+
+        ``image`` is the encoded upload (decoded and checked here) or a BGR array. ``only``
+        runs just those analyzers and what they require (enrollment needs faces and
+        identity, nothing else). Raises a ``ProctorError`` for bad input, and
+        ``ServiceUnavailableError`` when an analyzer asked for is not loaded.
+        """
+        started = time.perf_counter()
+        chosen = self._chosen(only)
+        if isinstance(image, bytes):
+            image = decode_image(
+                image,
+                max_bytes=self.settings.max_upload_bytes,
+                max_pixels=self.settings.max_image_pixels,
+            )
+        frame = make_frame(image, self.settings.analysis_max_side)
+        ctx = FrameContext(frame=frame, claim=claim, gallery=gallery)
+        ctx.timings_ms["decode"] = _ms_since(started)
+        for name in chosen:
+            begun = time.perf_counter()
+            ctx.results[name] = self.analyzers[name].analyze(ctx)
+            ctx.timings_ms[name] = _ms_since(begun)
+        response = self._merge(ctx)
+        response.timings_ms["total"] = _ms_since(started)
+        return Analysis(response, ctx)
+
+    def _chosen(self, only: Collection[str] | None) -> list[str]:
+        wanted = set(self.analyzers) if only is None else _needed(only)
+        missing = sorted(wanted - set(self.analyzers))
+        if missing or not wanted:
+            why = "; ".join(f"{n}: {self.status[n].error}" for n in missing if n in self.status)
+            raise ServiceUnavailableError(
+                f"analyzers {missing or 'all'} are not loaded ({why or 'none enabled'}); "
+                "see GET /health"
+            )
+        return [name for name in self.analyzers if name in wanted]
+
+    def _merge(self, ctx: FrameContext) -> AnalyzeResponse:
+        """Each result fills exactly the fields its analyzer owns (checked), per-face fields
+        by face index; coordinates come back in original-image pixels."""
+        fields: dict[str, Any] = {"exam_id": ctx.claim.exam_id}
+        faces: list[dict[str, Any]] = []
+        alerts = []
+        for name, result in ctx.results.items():
+            analyzer = self.analyzers[name]
+            values = result.response_fields(ctx.frame)
+            _check_keys(name, values, analyzer.fields)
+            fields.update(values)
+            alerts.extend(result.alerts)
+            if analyzer.face_fields:
+                per_face = cast(PerFaceResult, result).face_values(ctx.frame)
+                if not faces:
+                    faces = [{} for _ in per_face]
+                for face, extra in zip(faces, per_face, strict=False):
+                    _check_keys(name, extra, analyzer.face_fields)
+                    face.update(extra)
+        return AnalyzeResponse(
+            **fields,
+            faces=faces,
+            alerts=alerts,
+            image={"width": ctx.frame.width, "height": ctx.frame.height},
+            analyzers=list(ctx.results),
+            timings_ms=dict(ctx.timings_ms),
+        )
 
 
-def build_response(ctx: FrameContext) -> AnalyzeResponse:
-    """Merge every result into the response: fields in analyzer order, per-face extras by index."""
-    fields: dict[str, Any] = {"exam_id": ctx.exam_id, "student_id": ctx.student_id}
-    alerts = []
-    for result in ctx.results.values():
-        fields.update(result.response_fields(ctx.frame))
-        alerts.extend(result.alerts)
-    faces = fields.get("faces", [])
-    for result in ctx.results.values():
-        per_face = getattr(result, "face_fields", None)
-        if per_face is not None:
-            for face, extra in zip(faces, per_face(), strict=False):
-                face.update(extra)
-    return AnalyzeResponse(
-        **fields,
-        alerts=alerts,
-        image={"width": ctx.frame.width, "height": ctx.frame.height},
-        analyzers=list(ctx.results),
-        timings_ms=ctx.timings_ms,
-    )
+def _check_keys(name: str, values: dict[str, Any], owned: tuple[str, ...]) -> None:
+    if set(values) != set(owned):
+        raise RuntimeError(
+            f"analyzer {name!r} filled {sorted(values)}, but owns {sorted(owned)}"
+        )
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

@@ -2,12 +2,15 @@
 
 Seed field names (``face_detected``, ``face_verified``, ``banned_objects``,
 ``headpose_alert``, ``spoofing_alert``…) are kept as they were for existing callers; new
-fields carry their unit in the name. Coordinates are original-image pixels.
+fields carry their unit in the name. Coordinates are original-image pixels. The verdict
+models refuse unknown fields, so an analyzer filling a field the schema lacks fails loudly
+instead of being dropped.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +30,13 @@ class Box(BaseModel):
     y_min: float
     x_max: float
     y_max: float
+
+
+def box_out(box: Sequence[Any]) -> dict[str, float]:
+    """A box's ``x_min, y_min, x_max, y_max`` as response fields, rounded to 0.1 px."""
+    return dict(
+        zip(("x_min", "y_min", "x_max", "y_max"), (round(float(v), 1) for v in box), strict=True)
+    )
 
 
 class Point(BaseModel):
@@ -73,6 +83,8 @@ class GazeOut(BaseModel):
 
 class FaceOut(BaseModel):
     """One detected face, largest (nearest) first; analyzers add their per-face fields."""
+
+    model_config = ConfigDict(extra="forbid")
 
     box: Box
     score: float = Field(description="Detector confidence, 0..1.")
@@ -123,14 +135,14 @@ class ImageInfo(BaseModel):
 class AnalyzeResponse(BaseModel):
     """The verdict on one frame."""
 
-    model_config = ConfigDict(json_schema_extra={"description": __doc__})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"description": __doc__})
 
     face_detected: bool = False
     face_count: int = 0
-    people_count: int = Field(
-        0,
-        description="People in the frame (faces until the objects "
-        "analyzer adds person detections).",
+    people_count: int | None = Field(
+        None,
+        description="People in the frame: person detections fused with the faces, each person "
+        "once. Null when the objects analyzer is off (face_count is then the only count).",
     )
     faces: list[FaceOut] = Field(default_factory=list)
     face_verified: bool | None = Field(
@@ -139,7 +151,11 @@ class AnalyzeResponse(BaseModel):
         "when it matched an enrolled student, null otherwise.",
     )
     person_name: str | None = None
-    student_id: str | None = Field(None, description="Claimed student, or the one identified.")
+    student_id: str | None = Field(
+        None,
+        description="Claimed student, or the one identified; null when the identity analyzer "
+        "is off.",
+    )
     match_score: float | None = None
     exam_id: str | None = None
     banned_objects: list[str] = Field(

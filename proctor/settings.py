@@ -8,6 +8,7 @@ CLI and the tests share one parsed copy; tests override it through FastAPI's
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -41,13 +42,23 @@ class FacesSettings(Section):
         640, ge=160, le=1920, description="Longest side of the detector input, in pixels."
     )
     min_face_px: int = Field(
-        24, ge=0, description="Faces whose shorter box side is smaller than this are ignored."
+        24,
+        ge=0,
+        description="Faces whose shorter box side is smaller than this, in the pixels of the "
+        "image as sent, are ignored.",
     )
     retry_with_border: bool = Field(
         True,
         description="When no face is found, retry once on the frame padded with a 50% border, "
         "so faces that fill the whole frame (close-ups, ID photos) fall inside the detector's "
         "anchor sizes.",
+    )
+    retry_border: float = Field(
+        0.5,
+        gt=0.0,
+        le=2.0,
+        description="Border added on each side for that retry, as a fraction of the frame's "
+        "width and height.",
     )
 
 
@@ -231,7 +242,22 @@ class Settings(BaseSettings):
         "backends.",
     )
     student_db: Path = Field(
-        Path("student_db/students.sqlite3"), description="SQLite file of enrolled students."
+        Path("student_db/students.sqlite3"),
+        description="SQLite file of the store (enrolled students), used unless database_url "
+        "is set.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store's database; default: the SQLite file "
+        "student_db.",
+    )
+    student_id_pattern: str = Field(
+        r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$",
+        description="Regular expression every student id must match (ids appear in URLs).",
+    )
+    max_name_length: int = Field(200, ge=1, description="Longest student display name.")
+    max_images_per_request: int = Field(
+        10, ge=1, le=100, description="Most photos one enrollment request may carry."
     )
     analyzers: list[str] = Field(
         default_factory=lambda: [
@@ -275,6 +301,19 @@ class Settings(BaseSettings):
     gaze: GazeSettings = Field(default_factory=GazeSettings)
     mouth: MouthSettings = Field(default_factory=MouthSettings)
     distance: DistanceSettings = Field(default_factory=DistanceSettings)
+
+    @model_validator(mode="after")
+    def _check_patterns(self) -> Settings:
+        try:
+            re.compile(self.student_id_pattern)
+        except re.error as exc:
+            raise ValueError(f"student_id_pattern is not a regular expression: {exc}") from None
+        return self
+
+    @property
+    def store_url(self) -> str:
+        """The SQLAlchemy URL the store opens."""
+        return self.database_url or f"sqlite:///{self.student_db}"
 
     @model_validator(mode="after")
     def _resolve_backends(self) -> Settings:

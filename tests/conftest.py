@@ -39,7 +39,7 @@ def require_models(*names: str) -> None:
     registry = ModelRegistry(MODELS_DIR)
     for name in names:
         try:
-            registry.resolve(name)
+            registry.model(name)
         except ModelUnavailableError as exc:
             pytest.skip(str(exc))
 

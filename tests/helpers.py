@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from proctor.eval.faces import in_webcam_frame, side_by_side
+from proctor.eval.data import in_webcam_frame, side_by_side
 
 __all__ = ["in_webcam_frame", "jpeg", "photo", "side_by_side"]
 

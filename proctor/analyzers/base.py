@@ -1,10 +1,12 @@
 """What an analyzer is, and the per-frame context analyzers share.
 
-An analyzer has a ``name`` (its slug everywhere), the analyzers it ``requires``, loads its
-models in ``__init__`` through the registry, and answers ``analyze(ctx)`` with a result.
-A result says which response fields it fills (``response_fields``), optionally adds
-fields to each face (``face_fields``), and lists its alerts. No analyzer edits another's
-result, and nothing outlives the request.
+An analyzer has a ``name`` (its slug everywhere), the analyzers it ``requires``, the
+response ``fields`` it owns (and the per-face ``face_fields``), loads its models in
+``__init__`` through the registry, and answers ``analyze(ctx)`` with a result. A result
+fills exactly the fields its analyzer owns (``response_fields`` / ``face_values``) and
+lists its alerts. The pipeline refuses two analyzers owning one field at startup. No
+analyzer edits another's result; nothing outlives the request; analyzers know nothing of
+HTTP or of the store: the caller passes the gallery in with the frame.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from proctor.frame import Frame
+from proctor.gallery import Gallery
 from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
 from proctor.settings import Settings
-from proctor.store.students import StudentStore
 
 ResultT = TypeVar("ResultT")
 
@@ -26,17 +28,22 @@ class AnalyzerResult(Protocol):
     alerts: list[Alert]
 
     def response_fields(self, frame: Frame) -> dict[str, Any]:
-        """Top-level response fields, coordinates in original-image pixels."""
+        """Values of the analyzer's ``fields``; coordinates in original-image pixels."""
+        ...
+
+
+class PerFaceResult(AnalyzerResult, Protocol):
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
+        """Values of the analyzer's ``face_fields``, one dict per detected face."""
         ...
 
 
 @dataclass(frozen=True)
-class AnalyzerDeps:
-    """What analyzers may use besides the frame: built once per process."""
+class Claim:
+    """Who the caller says is in front of the camera, and for which exam."""
 
-    settings: Settings
-    registry: ModelRegistry
-    students: StudentStore
+    student_id: str | None = None
+    exam_id: str | None = None
 
 
 @dataclass
@@ -44,8 +51,8 @@ class FrameContext:
     """Everything known about one frame while the pipeline runs."""
 
     frame: Frame
-    student_id: str | None = None
-    exam_id: str | None = None
+    claim: Claim
+    gallery: Gallery
     results: dict[str, AnalyzerResult] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -60,9 +67,13 @@ class FrameContext:
 class Analyzer(ABC):
     name: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
+    #: Top-level response fields this analyzer fills (``AnalyzeResponse``).
+    fields: ClassVar[tuple[str, ...]] = ()
+    #: Fields it fills on each face (``FaceOut``).
+    face_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def __init__(self, deps: AnalyzerDeps) -> None:
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
         """Load models (raising ``ModelUnavailableError`` when one is missing)."""
 
     @abstractmethod

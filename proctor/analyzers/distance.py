@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.analyzers.head_pose import FacePose, HeadPoseResult
 from proctor.frame import Frame
 from proctor.geometry.distance import distance_cm
 from proctor.geometry.eyes import eye_openness
 from proctor.geometry.pose import focal_length_px
-from proctor.landmarks.result import FaceLandmarks
+from proctor.models.landmarks.result import FaceLandmarks
+from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
+from proctor.settings import Settings
 
 DistanceSource = Literal["iris", "face"]
 
@@ -44,7 +46,7 @@ class DistanceResult:
             "distance_source": None if primary is None else primary.source,
         }
 
-    def face_fields(self) -> list[dict[str, Any]]:
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
         return [
             {
                 "distance_cm": None if d is None else round(d.cm, 1),
@@ -57,11 +59,13 @@ class DistanceResult:
 class DistanceAnalyzer(Analyzer):
     name = "distance"
     requires = ("face_mesh", "head_pose")
+    fields = ("distance_cm", "distance_source")
+    face_fields = ("distance_cm", "distance_source")
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.settings = deps.settings.distance
-        self.fov_deg = deps.settings.camera.horizontal_fov_deg
-        self.closed_openness = deps.settings.gaze.closed_openness
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings.distance
+        self.fov_deg = settings.camera.horizontal_fov_deg
+        self.closed_openness = settings.gaze.closed_openness
 
     def model_names(self) -> list[str]:
         return []

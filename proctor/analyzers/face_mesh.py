@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.faces import FacesResult
 from proctor.frame import Frame
-from proctor.landmarks.facemesh import FaceMeshModel
-from proctor.landmarks.iris import IrisModel
-from proctor.landmarks.result import FaceLandmarks
+from proctor.models.landmarks.facemesh import FaceMeshModel
+from proctor.models.landmarks.iris import IrisModel
+from proctor.models.landmarks.result import FaceLandmarks
+from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
+from proctor.settings import Settings
 
 FACEMESH_MODEL = "face_landmarks_facemesh"
 IRIS_MODEL = "eye_landmarks_iris"
@@ -36,20 +38,21 @@ class FaceMeshResult:
     def response_fields(self, frame: Frame) -> dict[str, Any]:
         return {}
 
-    def face_fields(self) -> list[dict[str, Any]]:
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
         return [{"mesh_score": None if f is None else round(f.score, 4)} for f in self.faces]
 
 
 class FaceMeshAnalyzer(Analyzer):
     name = "face_mesh"
     requires = ("faces",)
+    face_fields = ("mesh_score",)
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.settings = deps.settings.face_mesh
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings.face_mesh
         self.mesh = FaceMeshModel(
-            deps.registry.onnx_session(FACEMESH_MODEL), crop_scale=self.settings.crop_scale
+            registry.model(FACEMESH_MODEL), crop_scale=self.settings.crop_scale
         )
-        self.iris = IrisModel(deps.registry.onnx_session(IRIS_MODEL))
+        self.iris = IrisModel(registry.model(IRIS_MODEL))
 
     def model_names(self) -> list[str]:
         return [FACEMESH_MODEL, IRIS_MODEL]

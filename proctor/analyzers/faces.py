@@ -8,85 +8,76 @@ from typing import Any
 import cv2
 import numpy as np
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
-from proctor.faces.backends import DETECTOR_MODELS, build_detector
-from proctor.faces.detections import FaceDetections
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.frame import Frame
-from proctor.schemas import Alert
-
-#: Border added on each side (as a fraction of the frame) for the no-face retry.
-RETRY_BORDER = 0.5
+from proctor.models.boxes import shorter_sides
+from proctor.models.detections import Detections
+from proctor.models.faces.backends import DETECTOR_MODELS, build_detector
+from proctor.models.registry import ModelRegistry
+from proctor.schemas import Alert, box_out
+from proctor.settings import Settings
 
 
 @dataclass
 class FacesResult:
-    faces: FaceDetections  # analysis-image pixels, largest first
+    faces: Detections  # analysis-image pixels, largest first, with 5 landmarks each
     alerts: list[Alert] = field(default_factory=list)
 
     def response_fields(self, frame: Frame) -> dict[str, Any]:
-        count = len(self.faces)
-        faces = []
-        for box, score, points in zip(
-            frame.to_original(self.faces.boxes),
-            self.faces.scores,
-            frame.to_original(self.faces.landmarks),
-            strict=True,
-        ):
-            faces.append(
-                {
-                    "box": dict(
-                        zip(
-                            ("x_min", "y_min", "x_max", "y_max"),
-                            (round(float(v), 1) for v in box),
-                            strict=True,
-                        )
-                    ),
-                    "score": round(float(score), 4),
-                    "landmarks": [
-                        {"x": round(float(x), 1), "y": round(float(y), 1)} for x, y in points
-                    ],
-                }
+        return {"face_detected": len(self.faces) > 0, "face_count": len(self.faces)}
+
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
+        assert self.faces.landmarks is not None
+        return [
+            {
+                "box": box_out(box),
+                "score": round(float(score), 4),
+                "landmarks": [{"x": round(float(x), 1), "y": round(float(y), 1)} for x, y in points],
+            }
+            for box, score, points in zip(
+                frame.to_original(self.faces.boxes),
+                self.faces.scores,
+                frame.to_original(self.faces.landmarks),
+                strict=True,
             )
-        return {
-            "face_detected": count > 0,
-            "face_count": count,
-            "people_count": count,
-            "faces": faces,
-        }
+        ]
 
 
 class FacesAnalyzer(Analyzer):
     name = "faces"
+    fields = ("face_detected", "face_count")
+    face_fields = ("box", "score", "landmarks")
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.settings = deps.settings.faces
-        self.backend = deps.settings.face_detector
-        self.detector = build_detector(self.backend, self.settings, deps.registry)
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings.faces
+        self.backend = settings.face_detector
+        self.detector = build_detector(self.backend, self.settings, registry)
 
     def model_names(self) -> list[str]:
         return [DETECTOR_MODELS[self.backend]]
 
-    def find_faces(self, image_bgr: np.ndarray) -> FaceDetections:
-        """All faces large enough to matter, largest first (also used for enrollment)."""
-        faces = self._detect(image_bgr)
+    def find_faces(self, frame: Frame) -> Detections:
+        """All faces large enough to matter, largest first. When none is found, one retry on
+        the frame with a grey border: a face filling the whole frame (a close-up) is larger
+        than the detector's largest anchors until the border shrinks it."""
+        image = frame.image
+        faces = self._detect(image, frame.scale)
         if len(faces) == 0 and self.settings.retry_with_border:
-            height, width = image_bgr.shape[:2]
-            pad_y, pad_x = round(height * RETRY_BORDER), round(width * RETRY_BORDER)
+            height, width = image.shape[:2]
+            pad_y = round(height * self.settings.retry_border)
+            pad_x = round(width * self.settings.retry_border)
             padded = cv2.copyMakeBorder(
-                image_bgr, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=(127, 127, 127)
+                image, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=(127, 127, 127)
             )
-            faces = self._detect(padded).shifted(-pad_x, -pad_y).clipped(width, height)
+            faces = self._detect(padded, frame.scale).shifted(-pad_x, -pad_y).clipped(width, height)
         return faces.largest_first()
 
-    def _detect(self, image_bgr: np.ndarray) -> FaceDetections:
-        faces = self.detector.detect(image_bgr)
-        sides = np.minimum(
-            faces.boxes[:, 2] - faces.boxes[:, 0], faces.boxes[:, 3] - faces.boxes[:, 1]
-        )
-        return faces[sides >= self.settings.min_face_px]
+    def _detect(self, image: np.ndarray, scale: float) -> Detections:
+        faces = self.detector.detect(image)
+        return faces[shorter_sides(faces.boxes) * scale >= self.settings.min_face_px]
 
     def analyze(self, ctx: FrameContext) -> FacesResult:
-        faces = self.find_faces(ctx.frame.image)
+        faces = self.find_faces(ctx.frame)
         alerts = []
         if len(faces) == 0:
             alerts.append(

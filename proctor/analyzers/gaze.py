@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.analyzers.head_pose import FacePose, HeadPoseResult
 from proctor.frame import Frame
 from proctor.geometry.eyes import eye_openness, eye_rotation_deg, iris_offset
-from proctor.landmarks.reference import load_reference
-from proctor.landmarks.result import FaceLandmarks
+from proctor.models.landmarks.reference import load_reference
+from proctor.models.landmarks.result import FaceLandmarks
+from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
+from proctor.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class GazeResult:
             "eye_openness_ratio": None if primary is None else round(primary.openness, 3),
         }
 
-    def face_fields(self) -> list[dict[str, Any]]:
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
         return [
             {
                 "gaze": None if s is None or s.gaze is None else s.gaze.out(),
@@ -77,9 +79,11 @@ class GazeResult:
 class GazeAnalyzer(Analyzer):
     name = "gaze"
     requires = ("face_mesh", "head_pose")
+    fields = ("gaze", "gaze_alert", "eyes_closed", "eye_openness_ratio")
+    face_fields = ("gaze", "eyes_closed", "eye_openness_ratio")
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.settings = deps.settings.gaze
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings.gaze
         self.rest_outward, self.rest_up = load_reference().iris_rest
 
     def model_names(self) -> list[str]:

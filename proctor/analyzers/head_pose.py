@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.frame import Frame
 from proctor.geometry.pose import HeadPose, camera_matrix, solve_pose
-from proctor.landmarks.reference import load_reference
+from proctor.models.landmarks.reference import load_reference
+from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
+from proctor.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,19 @@ class HeadPoseResult:
             "headpose_alert": bool(self.alerts),
         }
 
-    def face_fields(self) -> list[dict[str, Any]]:
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
         return [{"head_pose": None if p is None else p.out()} for p in self.poses]
 
 
 class HeadPoseAnalyzer(Analyzer):
     name = "head_pose"
     requires = ("face_mesh",)
+    fields = ("head_pose", "headpose_alert")
+    face_fields = ("head_pose",)
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.settings = deps.settings.head_pose
-        self.fov_deg = deps.settings.camera.horizontal_fov_deg
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.settings = settings.head_pose
+        self.fov_deg = settings.camera.horizontal_fov_deg
         self.reference = load_reference().points_mm
 
     def model_names(self) -> list[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.analyzers.base import Analyzer, AnalyzerDeps, FrameContext
+from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.frame import Frame
 from proctor.geometry.mouth import mouth_open_ratio
+from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
+from proctor.settings import Settings
 
 
 @dataclass
@@ -29,7 +31,7 @@ class MouthResult:
             "mouth_open": ratio is not None and ratio >= self.threshold,
         }
 
-    def face_fields(self) -> list[dict[str, Any]]:
+    def face_values(self, frame: Frame) -> list[dict[str, Any]]:
         return [
             {
                 "mouth_open_ratio": None if r is None else round(r, 3),
@@ -42,9 +44,11 @@ class MouthResult:
 class MouthAnalyzer(Analyzer):
     name = "mouth"
     requires = ("face_mesh",)
+    fields = ("mouth_open_ratio", "mouth_open")
+    face_fields = ("mouth_open_ratio", "mouth_open")
 
-    def __init__(self, deps: AnalyzerDeps) -> None:
-        self.threshold = deps.settings.mouth.open_ratio
+    def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
+        self.threshold = settings.mouth.open_ratio
 
     def model_names(self) -> list[str]:
         return []

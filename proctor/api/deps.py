@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from proctor.gallery import Gallery
 from proctor.services import Services
 
 
@@ -14,3 +15,11 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def current_gallery(services: ServicesDep) -> Gallery:
+    """The gallery snapshot this request works with (reloaded when the store changed)."""
+    return services.galleries.current()
+
+
+GalleryDep = Annotated[Gallery, Depends(current_gallery)]

@@ -6,12 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proctor import __version__
+from proctor.api.errors import error_body, proctor_error_handler
 from proctor.api.routes import analyze, health, students, ui
 from proctor.errors import ProctorError
 from proctor.services import build_services
@@ -21,7 +22,6 @@ log = logging.getLogger("proctor")
 
 #: Multipart and base64 overhead allowed on top of the image limit, per image.
 REQUEST_OVERHEAD = 4 / 3
-MAX_IMAGES_PER_REQUEST = students.MAX_IMAGES_PER_REQUEST
 
 
 class BodySizeLimit:
@@ -36,20 +36,14 @@ class BodySizeLimit:
             length = dict(scope["headers"]).get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.max_bytes:
                 response = JSONResponse(
-                    {
-                        "detail": f"request body is larger than {self.max_bytes} bytes",
-                        "code": "request_too_large",
-                    },
+                    error_body(
+                        f"request body is larger than {self.max_bytes} bytes", "request_too_large"
+                    ),
                     status_code=413,
                 )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def proctor_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProctorError)
-    return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,11 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = build_services(settings)
-        for status in app.state.services.pipeline.status.values():
+        services = build_services(settings)
+        app.state.services = services
+        for status in services.pipeline.status.values():
             if status.enabled and not status.loaded:
                 log.warning("analyzer %s not loaded: %s", status.name, status.error)
         yield
+        services.close()
 
     app = FastAPI(
         title="proctor",
@@ -73,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProctorError, proctor_error_handler)
     app.add_middleware(
         BodySizeLimit,
-        max_bytes=int(settings.max_upload_bytes * REQUEST_OVERHEAD * MAX_IMAGES_PER_REQUEST)
+        max_bytes=int(
+            settings.max_upload_bytes * REQUEST_OVERHEAD * settings.max_images_per_request
+        )
         + 65536,
     )
     app.add_middleware(

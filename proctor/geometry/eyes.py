@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from proctor.landmarks import topology
-from proctor.landmarks.result import EyeLandmarks
+from proctor.models.landmarks import topology
+from proctor.models.landmarks.result import EyeLandmarks
 
 #: Half the eye's corner-to-corner width over the eyeball's radius (adult averages: a
 #: ~30 mm palpebral fissure on a ~12 mm radius eyeball). An iris displaced by ``x`` half

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proctor.landmarks import topology
+from proctor.models.landmarks import topology
 
 
 def mouth_open_ratio(mesh: np.ndarray) -> float:

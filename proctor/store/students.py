@@ -1,50 +1,29 @@
-"""Enrolled students: names and face embeddings (never photos) in one SQLite file.
+"""Enrolled students: names and face embeddings (never photos).
 
-Every write is one ``BEGIN IMMEDIATE`` transaction, so a crash mid-enrollment leaves
-the store as it was, and concurrent writers queue instead of corrupting each other.
-Each embedding records the model that made it: embeddings of different backends are
-not comparable, so matching only ever uses the current backend's vectors.
+Every write is one transaction that also moves the ``gallery`` change counter, so a crash
+mid-enrollment leaves the store as it was, and every process holding an in-memory gallery
+(``GalleryCache``) sees that it is stale. Each embedding records the embedder that made it:
+embeddings of different backends are not comparable, so a gallery only ever holds the
+current backend's vectors.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
-from proctor.errors import ProctorError, StudentExistsError, StudentNotFoundError
+from proctor.errors import InvalidStudentError, StudentExistsError, StudentNotFoundError
+from proctor.gallery import Gallery
+from proctor.store.db import Database
+from proctor.store.schema import CounterRow, EmbeddingRow, StudentRow
 
-STUDENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-MAX_NAME_LENGTH = 200
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS students (
-    student_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS embeddings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    student_id TEXT NOT NULL REFERENCES students(student_id) ON DELETE CASCADE,
-    model TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    source TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS embeddings_by_model ON embeddings(model, student_id);
-"""
-
-
-class InvalidStudentError(ProctorError):
-    status_code = 422
-    code = "invalid_student"
+GALLERY_COUNTER = "gallery"
 
 
 @dataclass(frozen=True)
@@ -57,22 +36,19 @@ class Student:
 
 
 @dataclass(frozen=True)
-class Gallery:
-    """All embeddings of one model: row ``i`` of ``vectors`` belongs to ``student_ids[i]``."""
+class StudentRules:
+    """What a student id and name may be (from the settings)."""
 
-    student_ids: list[str]
-    names: dict[str, str]
-    vectors: np.ndarray  # (N, dim) float32, L2-normalised
+    id_pattern: str
+    max_name_length: int
 
-
-def validate_student(student_id: str, name: str | None = None) -> None:
-    if not STUDENT_ID_PATTERN.match(student_id):
-        raise InvalidStudentError(
-            "student_id must be 1-64 characters: letters, digits, '_', '.', '@', '-', "
-            "starting with a letter or digit"
-        )
-    if name is not None and not (0 < len(name.strip()) <= MAX_NAME_LENGTH):
-        raise InvalidStudentError(f"name must be 1-{MAX_NAME_LENGTH} characters")
+    def check(self, student_id: str, name: str | None = None) -> None:
+        if not re.fullmatch(self.id_pattern, student_id):
+            raise InvalidStudentError(
+                f"student_id {student_id!r} does not match the pattern {self.id_pattern}"
+            )
+        if name is not None and not (0 < len(name.strip()) <= self.max_name_length):
+            raise InvalidStudentError(f"name must be 1-{self.max_name_length} characters")
 
 
 def _now() -> str:
@@ -80,33 +56,9 @@ def _now() -> str:
 
 
 class StudentStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA foreign_keys=ON")
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write transaction: all of it lands, or none of it."""
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def __init__(self, db: Database, rules: StudentRules) -> None:
+        self.db = db
+        self.rules = rules
 
     def create(
         self,
@@ -116,18 +68,14 @@ class StudentStore:
         model: str,
         sources: list[str] | None = None,
     ) -> Student:
-        validate_student(student_id, name)
-        with self._write() as conn:
-            if self._exists(conn, student_id):
-                raise StudentExistsError(
-                    f"student {student_id!r} is already enrolled; add "
-                    f"images with POST /students/{student_id}/faces"
-                )
+        self.rules.check(student_id, name)
+        with self.db.write() as session:
+            if session.get(StudentRow, student_id) is not None:
+                raise StudentExistsError(f"student {student_id!r} is already enrolled")
             now = _now()
-            conn.execute(
-                "INSERT INTO students VALUES (?, ?, ?, ?)", (student_id, name.strip(), now, now)
-            )
-            self._insert_embeddings(conn, student_id, embeddings, model, sources, now)
+            session.add(StudentRow(student_id=student_id, name=name.strip(), created_at=now, updated_at=now))
+            session.flush()
+            self._add_embeddings(session, student_id, embeddings, model, sources, now)
         return self.get(student_id)
 
     def add_faces(
@@ -137,60 +85,66 @@ class StudentStore:
         model: str,
         sources: list[str] | None = None,
     ) -> Student:
-        with self._write() as conn:
-            if not self._exists(conn, student_id):
+        with self.db.write() as session:
+            row = session.get(StudentRow, student_id)
+            if row is None:
                 raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
             now = _now()
-            self._insert_embeddings(conn, student_id, embeddings, model, sources, now)
-            conn.execute(
-                "UPDATE students SET updated_at = ? WHERE student_id = ?", (now, student_id)
-            )
+            row.updated_at = now
+            self._add_embeddings(session, student_id, embeddings, model, sources, now)
         return self.get(student_id)
 
     def delete(self, student_id: str) -> None:
-        with self._write() as conn:
-            deleted = conn.execute(
-                "DELETE FROM students WHERE student_id = ?", (student_id,)
-            ).rowcount
-        if not deleted:
-            raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
+        """Remove the student and every embedding of theirs."""
+        with self.db.write() as session:
+            session.execute(delete(EmbeddingRow).where(EmbeddingRow.student_id == student_id))
+            deleted = session.execute(delete(StudentRow).where(StudentRow.student_id == student_id))
+            if not deleted.rowcount:
+                raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
+            _bump(session)
 
     def get(self, student_id: str) -> Student:
-        found = self._select("WHERE s.student_id = ?", (student_id,))
+        found = self._select(student_id)
         if not found:
             raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
         return found[0]
 
+    def exists(self, student_id: str) -> bool:
+        with self.db.read() as session:
+            return session.get(StudentRow, student_id) is not None
+
     def list(self) -> list[Student]:
-        return self._select("", ())
+        return self._select(None)
 
-    def gallery(self, model: str, student_id: str | None = None) -> Gallery:
-        """Embeddings of ``model`` (of one student, or of everyone)."""
-        query = (
-            "SELECT e.student_id, s.name, e.vector FROM embeddings e "
-            "JOIN students s USING (student_id) WHERE e.model = ?"
+    def count(self) -> int:
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).select_from(StudentRow)) or 0
+
+    def gallery_version(self) -> int:
+        """The change counter every student write moves."""
+        with self.db.read() as session:
+            return session.scalar(
+                select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER)
+            ) or 0
+
+    def gallery(self, model: str) -> Gallery:
+        """Every embedding of ``model`` with its student, as one snapshot."""
+        with self.db.read() as session:
+            version = session.scalar(
+                select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER)
+            ) or 0
+            rows = session.execute(
+                select(EmbeddingRow.student_id, StudentRow.name, EmbeddingRow.vector)
+                .join(StudentRow, StudentRow.student_id == EmbeddingRow.student_id)
+                .where(EmbeddingRow.model == model)
+            ).all()
+        return Gallery.from_rows(
+            model, version, [(sid, name, np.frombuffer(blob, np.float32)) for sid, name, blob in rows]
         )
-        params: tuple[str, ...] = (model,)
-        if student_id is not None:
-            query += " AND e.student_id = ?"
-            params += (student_id,)
-        with self._connect() as conn:
-            rows = conn.execute(query + " ORDER BY e.id", params).fetchall()
-        if not rows:
-            return Gallery([], {}, np.zeros((0, 0), np.float32))
-        vectors = np.stack([np.frombuffer(blob, np.float32) for _, _, blob in rows])
-        return Gallery([r[0] for r in rows], {r[0]: r[1] for r in rows}, vectors)
 
     @staticmethod
-    def _exists(conn: sqlite3.Connection, student_id: str) -> bool:
-        return (
-            conn.execute("SELECT 1 FROM students WHERE student_id = ?", (student_id,)).fetchone()
-            is not None
-        )
-
-    @staticmethod
-    def _insert_embeddings(
-        conn: sqlite3.Connection,
+    def _add_embeddings(
+        session: Session,
         student_id: str,
         embeddings: list[np.ndarray],
         model: str,
@@ -198,21 +152,61 @@ class StudentStore:
         now: str,
     ) -> None:
         labels = sources or [None] * len(embeddings)
-        conn.executemany(
-            "INSERT INTO embeddings (student_id, model, vector, source, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (student_id, model, np.asarray(vector, np.float32).tobytes(), label, now)
-                for vector, label in zip(embeddings, labels, strict=True)
-            ],
+        session.add_all(
+            EmbeddingRow(
+                student_id=student_id,
+                model=model,
+                vector=np.asarray(vector, np.float32).tobytes(),
+                source=label,
+                created_at=now,
+            )
+            for vector, label in zip(embeddings, labels, strict=True)
         )
+        _bump(session)
 
-    def _select(self, where: str, params: tuple[str, ...]) -> list[Student]:
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT s.student_id, s.name, s.created_at, s.updated_at, COUNT(e.id) "
-                f"FROM students s LEFT JOIN embeddings e USING (student_id) {where} "
-                "GROUP BY s.student_id ORDER BY s.student_id",
-                params,
-            ).fetchall()
-        return [Student(*row) for row in rows]
+    def _select(self, student_id: str | None) -> list[Student]:
+        query = (
+            select(
+                StudentRow.student_id,
+                StudentRow.name,
+                StudentRow.created_at,
+                StudentRow.updated_at,
+                func.count(EmbeddingRow.id),
+            )
+            .outerjoin(EmbeddingRow, EmbeddingRow.student_id == StudentRow.student_id)
+            .group_by(StudentRow.student_id)
+            .order_by(StudentRow.student_id)
+        )
+        if student_id is not None:
+            query = query.where(StudentRow.student_id == student_id)
+        with self.db.read() as session:
+            return [Student(*row) for row in session.execute(query).all()]
+
+
+def _bump(session: Session) -> None:
+    session.execute(
+        update(CounterRow).where(CounterRow.name == GALLERY_COUNTER).values(value=CounterRow.value + 1)
+    )
+
+
+class GalleryCache:
+    """The current gallery of one embedder, reloaded only when the store's counter moved.
+
+    ``current()`` costs one small query per call; several processes on one database each
+    keep their own cache and all notice every write.
+    """
+
+    def __init__(self, store: StudentStore, model: str) -> None:
+        self.store = store
+        self.model = model
+        self._lock = threading.Lock()
+        self._gallery = Gallery(model, -1)
+
+    def current(self) -> Gallery:
+        version = self.store.gallery_version()
+        if version == self._gallery.version:
+            return self._gallery
+        with self._lock:
+            if self._gallery.version != version:
+                self._gallery = self.store.gallery(self.model)
+            return self._gallery

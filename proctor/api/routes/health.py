@@ -63,7 +63,7 @@ def health(services: ServicesDep) -> Health:
         face_embedder=services.settings.face_embedder,
         identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
         permissive_only=services.settings.permissive_only,
-        students=len(services.students.list()),
+        students=services.students.count(),
         analyzers=analyzers,
         models=models,
     )

@@ -11,11 +11,11 @@ from proctor.api.schemas import Message, StudentPublic, StudentsPublic
 from proctor.enrollment import EnrollmentImage
 from proctor.errors import EnrollmentImageError
 from proctor.frame import check_content_type
-from proctor.store.students import Student, validate_student
+from proctor.services import Services
+from proctor.store.students import Student
 
 router = APIRouter(prefix="/students", tags=["students"])
 
-MAX_IMAGES_PER_REQUEST = 10
 Images = Annotated[list[UploadFile], File(description="Photos, each showing exactly one face.")]
 
 
@@ -23,16 +23,17 @@ def _public(student: Student) -> StudentPublic:
     return StudentPublic(**student.__dict__)
 
 
-def _read_images(uploads: list[UploadFile], max_bytes: int) -> list[EnrollmentImage]:
-    if len(uploads) > MAX_IMAGES_PER_REQUEST:
-        raise EnrollmentImageError(f"at most {MAX_IMAGES_PER_REQUEST} images per request")
+def _embed(services: Services, uploads: list[UploadFile]) -> list:
+    """Embeddings of the uploaded photos (each checked: an image, one face)."""
+    limit = services.settings.max_images_per_request
+    if len(uploads) > limit:
+        raise EnrollmentImageError(f"at most {limit} images per request")
     images = []
     for position, upload in enumerate(uploads, start=1):
         check_content_type(upload.content_type)
-        images.append(
-            EnrollmentImage(upload.filename or f"image {position}", upload.file.read(max_bytes + 1))
-        )
-    return images
+        data = upload.file.read(services.settings.max_upload_bytes + 1)
+        images.append(EnrollmentImage(upload.filename or f"image {position}", data))
+    return services.enroller.embed(images)
 
 
 @router.post(
@@ -41,7 +42,7 @@ def _read_images(uploads: list[UploadFile], max_bytes: int) -> list[EnrollmentIm
     response_model=StudentPublic,
     responses={
         409: {"description": "Already enrolled"},
-        422: {"description": "An image does not show exactly one face"},
+        422: {"description": "Bad id or name, or an image does not show exactly one face"},
     },
 )
 def create_student(
@@ -50,8 +51,8 @@ def create_student(
     name: Annotated[str, Form()],
     images: Images,
 ) -> StudentPublic:
-    validate_student(student_id, name)
-    embeddings = services.enroller.embed(_read_images(images, services.settings.max_upload_bytes))
+    services.students.rules.check(student_id, name)
+    embeddings = _embed(services, images)
     student = services.students.create(
         student_id,
         name,
@@ -85,7 +86,7 @@ def get_student(services: ServicesDep, student_id: str) -> StudentPublic:
 )
 def add_faces(services: ServicesDep, student_id: str, images: Images) -> StudentPublic:
     services.students.get(student_id)
-    embeddings = services.enroller.embed(_read_images(images, services.settings.max_upload_bytes))
+    embeddings = _embed(services, images)
     return _public(
         services.students.add_faces(
             student_id,

@@ -7,16 +7,16 @@ JSON.
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import lru_cache
+from importlib.resources import files
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from proctor import __version__
 
 router = APIRouter(tags=["ui"])
 
-PAGE = Path(__file__).resolve().parents[3] / "test_ui.html"
 ENDPOINTS = ["/health", "/analyze_frame", "/analyze_frame_base64", "/students", "/docs"]
 
 
@@ -41,10 +41,16 @@ def prefers_html(accept: str) -> bool:
     return quality.get("text/html", 0.0) > quality.get("application/json", 0.0)
 
 
+@lru_cache(maxsize=1)
+def test_page() -> str:
+    """The single-file webcam test page, shipped as package data of the API."""
+    return files("proctor.api").joinpath("static/test_ui.html").read_text(encoding="utf-8")
+
+
 @router.get("/", response_model=None, summary="Service info (JSON) or the test page (browsers)")
 def root(request: Request) -> Response:
-    if prefers_html(request.headers.get("accept", "")) and PAGE.is_file():
-        return FileResponse(PAGE, media_type="text/html")
+    if prefers_html(request.headers.get("accept", "")):
+        return HTMLResponse(test_page())
     return JSONResponse(
         {
             "service": "proctor",
@@ -58,8 +64,4 @@ def root(request: Request) -> Response:
 
 @router.get("/test_ui.html", response_model=None, include_in_schema=False)
 def test_ui() -> Response:
-    if not PAGE.is_file():
-        return JSONResponse(
-            {"detail": "test_ui.html is not installed", "code": "not_found"}, status_code=404
-        )
-    return FileResponse(PAGE, media_type="text/html")
+    return HTMLResponse(test_page())

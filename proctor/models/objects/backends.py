@@ -10,12 +10,12 @@ applies the per-class thresholds on top, exactly as the evaluation does.
 
 from __future__ import annotations
 
+from proctor.models.detections import Detector
+from proctor.models.objects.centernet import CenterNetDetector
+from proctor.models.objects.fusion import FusionDetector
+from proctor.models.objects.nanodet import NanoDetDetector
+from proctor.models.objects.yolo import YoloDetector
 from proctor.models.registry import ModelRegistry
-from proctor.objects.centernet import CenterNetDetector
-from proctor.objects.detections import ObjectDetector
-from proctor.objects.fusion import FusionDetector
-from proctor.objects.nanodet import NanoDetDetector
-from proctor.objects.yolo import YoloDetector
 from proctor.settings import ObjectDetectorName, ObjectsSettings
 
 DETECTOR_MODELS: dict[str, tuple[str, ...]] = {
@@ -82,21 +82,15 @@ FACELESS_PERSON_THRESHOLDS: dict[str, float] = {
 
 def build_detector(
     name: ObjectDetectorName, settings: ObjectsSettings, registry: ModelRegistry
-) -> ObjectDetector:
+) -> Detector:
     options = {"min_score": SCORE_FLOOR, "nms_iou": settings.nms_iou}
-    if name == "yolo":
-        session = (
-            registry.user_onnx_session(settings.yolo_model)
-            if settings.yolo_model is not None
-            else registry.onnx_session(DETECTOR_MODELS[name][0])
-        )
-        return YoloDetector(session, **options)
-    if name == "centernet":
-        return CenterNetDetector(registry.onnx_session(DETECTOR_MODELS[name][0]), **options)
-    if name == "nanodet":
-        return NanoDetDetector(registry.onnx_session(DETECTOR_MODELS[name][0]), **options)
-    members = [build_detector(member, settings, registry) for member in ("centernet", "nanodet")]
-    return FusionDetector(members, iou_threshold=settings.fusion_iou, min_score=SCORE_FLOOR)
+    if name == "fusion":
+        members = [build_detector(m, settings, registry) for m in ("centernet", "nanodet")]
+        return FusionDetector(members, iou_threshold=settings.fusion_iou, min_score=SCORE_FLOOR)
+    if name == "yolo" and settings.yolo_model is not None:
+        return YoloDetector(registry.user_model(settings.yolo_model), **options)
+    backend = {"yolo": YoloDetector, "centernet": CenterNetDetector, "nanodet": NanoDetDetector}
+    return backend[name](registry.model(DETECTOR_MODELS[name][0]), **options)
 
 
 def model_names(name: ObjectDetectorName, settings: ObjectsSettings) -> list[str]:

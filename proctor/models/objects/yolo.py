@@ -13,10 +13,10 @@ import ast
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from proctor.objects.boxes import class_nms, resize
-from proctor.objects.detections import ObjectDetections
+from proctor.models.boxes import nms, resize
+from proctor.models.detections import Detections
+from proctor.models.registry import ModelFile
 
 PAD_VALUE = (114, 114, 114)
 DEFAULT_INPUT = 640
@@ -62,7 +62,7 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, float, floa
 
 def decode_yolo(
     predictions: np.ndarray, class_names: tuple[str, ...], min_score: float, nms_iou: float
-) -> ObjectDetections:
+) -> Detections:
     """Detections of ``(N, 4 + C)`` rows (cx, cy, w, h, scores…), in the model's input pixels.
 
     Every (box, class) pair scoring at least ``min_score`` is a candidate, so an object the
@@ -76,27 +76,29 @@ def decode_yolo(
     boxes = np.column_stack([centre - size / 2, centre + size / 2]).astype(np.float32)
     scores = scores.astype(np.float32)
     class_ids = class_ids.astype(np.int64)
-    keep = class_nms(boxes, scores, class_ids, nms_iou)
-    return ObjectDetections(boxes[keep], scores[keep], class_ids[keep], class_names)
+    keep = nms(boxes, scores, nms_iou, class_ids)
+    return Detections(boxes[keep], scores[keep], class_ids[keep], class_names)
 
 
 class YoloDetector:
     name = "yolo"
 
-    def __init__(self, session: ort.InferenceSession, *, min_score: float, nms_iou: float) -> None:
-        self.session = session
-        self.class_names = class_names_from_metadata(session.get_modelmeta().custom_metadata_map)
-        model_input = session.get_inputs()[0]
+    def __init__(self, model: ModelFile, *, min_score: float, nms_iou: float) -> None:
+        self.session = model.onnx_session()
+        self.class_names = class_names_from_metadata(
+            self.session.get_modelmeta().custom_metadata_map
+        )
+        model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
         side = model_input.shape[2]
         self.input_size = side if isinstance(side, int) else DEFAULT_INPUT
-        outputs = session.get_outputs()
+        outputs = self.session.get_outputs()
         if len(outputs) != 1 or len(outputs[0].shape) != 3:
             raise NotAYoloExportError("expected one (1, 4 + classes, boxes) output")
         self.min_score = min_score
         self.nms_iou = nms_iou
 
-    def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
+    def detect(self, image_bgr: np.ndarray) -> Detections:
         height, width = image_bgr.shape[:2]
         canvas, ratio, dx, dy = letterbox(image_bgr, self.input_size)
         blob = cv2.dnn.blobFromImage(canvas, 1 / 255, swapRB=True)

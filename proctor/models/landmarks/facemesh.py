@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from proctor.landmarks.crops import Crop, face_crop
-from proctor.models.registry import ModelUnavailableError
+from proctor.models.landmarks.crops import Crop, face_crop
+from proctor.models.registry import ModelFile, ModelUnavailableError
 
 INPUT_SIZE = 192
 MESH_POINTS = 468
 
 
 class FaceMeshModel:
-    def __init__(self, session: ort.InferenceSession, *, crop_scale: float) -> None:
-        self.session = session
+    def __init__(self, model: ModelFile, *, crop_scale: float) -> None:
+        self.session = model.onnx_session()
         self.crop_scale = crop_scale
-        inputs = session.get_inputs()
+        inputs = self.session.get_inputs()
         if len(inputs) != 1 or list(inputs[0].shape[1:]) != [INPUT_SIZE, INPUT_SIZE, 3]:
             raise ModelUnavailableError(f"face mesh model has unexpected inputs {inputs}")
         self.input_name = inputs[0].name
-        sizes = {out.shape[-1]: out.name for out in session.get_outputs()}
+        sizes = {out.shape[-1]: out.name for out in self.session.get_outputs()}
         if MESH_POINTS * 3 not in sizes or 1 not in sizes:
             raise ModelUnavailableError(f"face mesh model has unexpected outputs {sizes}")
         self.output_names = [sizes[MESH_POINTS * 3], sizes[1]]

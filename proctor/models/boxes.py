@@ -1,7 +1,7 @@
-"""Box geometry on ``(N, 4)`` xyxy arrays: overlap measures and class-aware NMS.
+"""Box geometry on ``(N, 4)`` xyxy arrays: areas, overlap measures, NMS, and the one resize.
 
-Kept apart from the detectors so decoding, fusion, people counting and the evaluation
-all measure overlap the same way.
+Kept apart from the detectors so decoding, fusion, people counting, face filtering and the
+evaluation all measure boxes the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ MAX_CANDIDATES = 3000
 def resize(image_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
     """The image at ``width`` x ``height``: area averaging when shrinking (no aliasing on
     large frames), bilinear when enlarging, as every detector's preprocessing needs."""
+    if (width, height) == (image_bgr.shape[1], image_bgr.shape[0]):
+        return image_bgr
     shrinking = width * height < image_bgr.shape[0] * image_bgr.shape[1]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image_bgr, (width, height), interpolation=interpolation)
@@ -25,6 +27,11 @@ def areas(boxes: np.ndarray) -> np.ndarray:
     """Area of each box (zero for inverted boxes)."""
     sides = np.clip(boxes[:, 2:4] - boxes[:, 0:2], 0, None)
     return sides[:, 0] * sides[:, 1]
+
+
+def shorter_sides(boxes: np.ndarray) -> np.ndarray:
+    """The shorter of each box's width and height."""
+    return np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
 
 
 def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -49,13 +56,15 @@ def coverage(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return np.where(own > 0, inter / np.maximum(own, 1e-9), 0.0)
 
 
-def class_nms(
-    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float
+def nms(
+    boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, class_ids: np.ndarray | None = None
 ) -> np.ndarray:
-    """Indices kept by per-class NMS (boxes of different classes never suppress each other),
-    best score first; only the ``MAX_CANDIDATES`` best boxes are considered."""
+    """Indices kept by NMS, best score first. With ``class_ids`` boxes of different classes
+    never suppress each other. Only the ``MAX_CANDIDATES`` best boxes are considered."""
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
+    if class_ids is None:
+        class_ids = np.zeros(len(boxes), np.int64)
     candidates = np.argsort(-scores, kind="stable")[:MAX_CANDIDATES]
     boxes, scores, class_ids = boxes[candidates], scores[candidates], class_ids[candidates]
     xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).astype(float).tolist()

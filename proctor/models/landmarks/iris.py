@@ -12,13 +12,12 @@ opposite one, and point 0 then always lands on the outer corner.
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 
-from proctor.landmarks import topology
-from proctor.landmarks.crops import Crop, eye_crop
-from proctor.landmarks.facemesh import to_input
-from proctor.landmarks.result import EyeLandmarks
-from proctor.models.registry import ModelUnavailableError
+from proctor.models.landmarks import topology
+from proctor.models.landmarks.crops import Crop, eye_crop
+from proctor.models.landmarks.facemesh import to_input
+from proctor.models.landmarks.result import EyeLandmarks
+from proctor.models.registry import ModelFile, ModelUnavailableError
 
 INPUT_SIZE = 64
 #: Crop side as a multiple of the eye's corner-to-corner distance.
@@ -26,14 +25,14 @@ EYE_ENLARGE = 2.3
 
 
 class IrisModel:
-    def __init__(self, session: ort.InferenceSession) -> None:
-        self.session = session
-        inputs = session.get_inputs()
+    def __init__(self, model: ModelFile) -> None:
+        self.session = model.onnx_session()
+        inputs = self.session.get_inputs()
         if len(inputs) != 1 or list(inputs[0].shape[1:]) != [INPUT_SIZE, INPUT_SIZE, 3]:
             raise ModelUnavailableError(f"iris model has unexpected inputs {inputs}")
         self.input_name = inputs[0].name
         expected = (topology.EYE_POINTS + topology.IRIS_POINTS) * 3
-        outputs = session.get_outputs()
+        outputs = self.session.get_outputs()
         if len(outputs) != 1 or outputs[0].shape[-1] != expected:
             raise ModelUnavailableError(f"iris model has unexpected outputs {outputs}")
 

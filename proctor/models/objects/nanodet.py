@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import onnxruntime as ort
 
-from proctor.objects.boxes import class_nms, resize
-from proctor.objects.detections import ObjectDetections
-from proctor.objects.labels import COCO80
+from proctor.models.boxes import nms, resize
+from proctor.models.detections import Detections
+from proctor.models.objects.labels import COCO80
+from proctor.models.registry import ModelFile
 
 MEAN_BGR = (103.53, 116.28, 123.675)
 STD_BGR = (57.375, 57.12, 58.395)
@@ -54,26 +54,26 @@ def decode_level(
 
 def decode_nanodet(
     levels: list[tuple[np.ndarray, np.ndarray, int, int]], min_score: float, nms_iou: float
-) -> ObjectDetections:
+) -> Detections:
     """Detections of ``(class_scores, box_bins, stride, grid_w)`` per level, input pixels."""
     parts = [decode_level(*level, min_score) for level in levels]
     boxes = np.concatenate([p[0] for p in parts]).reshape(-1, 4)
     scores = np.concatenate([p[1] for p in parts])
     class_ids = np.concatenate([p[2] for p in parts]).astype(np.int64)
-    keep = class_nms(boxes, scores, class_ids, nms_iou)
-    return ObjectDetections(boxes[keep], scores[keep], class_ids[keep], COCO80)
+    keep = nms(boxes, scores, nms_iou, class_ids)
+    return Detections(boxes[keep], scores[keep], class_ids[keep], COCO80)
 
 
 class NanoDetDetector:
     name = "nanodet"
     class_names = COCO80
 
-    def __init__(self, session: ort.InferenceSession, *, min_score: float, nms_iou: float) -> None:
-        self.session = session
-        model_input = session.get_inputs()[0]
+    def __init__(self, model: ModelFile, *, min_score: float, nms_iou: float) -> None:
+        self.session = model.onnx_session()
+        model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
         self.input_h, self.input_w = int(model_input.shape[2]), int(model_input.shape[3])
-        outputs = session.get_outputs()
+        outputs = self.session.get_outputs()
         scores = {out.shape[1]: out.name for out in outputs if out.shape[-1] == len(COCO80)}
         bins = {out.shape[1]: out.name for out in outputs if out.shape[-1] != len(COCO80)}
         if not scores or set(scores) != set(bins):
@@ -85,7 +85,7 @@ class NanoDetDetector:
         self.min_score = min_score
         self.nms_iou = nms_iou
 
-    def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
+    def detect(self, image_bgr: np.ndarray) -> Detections:
         height, width = image_bgr.shape[:2]
         resized = resize(image_bgr, self.input_w, self.input_h)
         blob = ((resized.astype(np.float32) - MEAN_BGR) / STD_BGR).astype(np.float32)

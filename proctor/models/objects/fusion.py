@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from proctor.objects.boxes import iou
-from proctor.objects.detections import ObjectDetections, ObjectDetector
+from proctor.models.boxes import iou
+from proctor.models.detections import Detections, Detector
 
 
 def _fuse_class(
@@ -43,8 +43,8 @@ def _fuse_class(
 
 
 def weighted_box_fusion(
-    results: Sequence[ObjectDetections], iou_threshold: float, min_score: float = 0.0
-) -> ObjectDetections:
+    results: Sequence[Detections], iou_threshold: float, min_score: float = 0.0
+) -> Detections:
     """One set of detections from every member's, fused per class (see the module docstring)."""
     class_names = results[0].class_names
     if any(r.class_names != class_names for r in results):
@@ -62,8 +62,8 @@ def weighted_box_fusion(
         out_scores.append(fused_scores)
         out_ids.append(np.full(len(fused_scores), class_id, np.int64))
     if not out_boxes:
-        return ObjectDetections.empty(class_names)
-    fused = ObjectDetections(
+        return Detections.empty(class_names)
+    fused = Detections(
         np.concatenate(out_boxes), np.concatenate(out_scores), np.concatenate(out_ids), class_names
     )
     return fused[fused.scores >= min_score].most_confident_first()
@@ -73,7 +73,7 @@ class FusionDetector:
     name = "fusion"
 
     def __init__(
-        self, members: Sequence[ObjectDetector], *, iou_threshold: float, min_score: float
+        self, members: Sequence[Detector], *, iou_threshold: float, min_score: float
     ) -> None:
         if len({m.class_names for m in members}) != 1:
             raise ValueError("fused detectors must share one class list")
@@ -82,7 +82,7 @@ class FusionDetector:
         self.iou_threshold = iou_threshold
         self.min_score = min_score
 
-    def detect(self, image_bgr: np.ndarray) -> ObjectDetections:
+    def detect(self, image_bgr: np.ndarray) -> Detections:
         return weighted_box_fusion(
             [member.detect(image_bgr) for member in self.members],
             self.iou_threshold,

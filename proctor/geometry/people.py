@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from proctor.objects.boxes import areas, coverage
+from proctor.models.boxes import areas, coverage
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from proctor.landmarks import topology
+from proctor.models.landmarks import topology
 
 
 @dataclass(frozen=True)

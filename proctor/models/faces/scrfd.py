@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from proctor.faces.detections import FaceDetections, nms
+from proctor.models.boxes import nms, resize
+from proctor.models.detections import FACE_CLASSES, Detections
+from proctor.models.registry import ModelFile
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_CELL = 2
@@ -19,32 +20,33 @@ ANCHORS_PER_CELL = 2
 
 class ScrfdDetector:
     name = "scrfd"
+    class_names = FACE_CLASSES
 
     def __init__(
-        self, session: ort.InferenceSession, *, input_size: int, min_score: float, nms_iou: float
+        self, model: ModelFile, *, input_size: int, min_score: float, nms_iou: float
     ) -> None:
-        self.session = session
-        self.input_name = session.get_inputs()[0].name
+        self.session = model.onnx_session()
+        self.input_name = self.session.get_inputs()[0].name
         self.input_size = input_size
         self.min_score = min_score
         self.nms_iou = nms_iou
         self._centers: dict[tuple[int, int, int], np.ndarray] = {}
 
-    def detect(self, image_bgr: np.ndarray) -> FaceDetections:
+    def detect(self, image_bgr: np.ndarray) -> Detections:
         height, width = image_bgr.shape[:2]
         ratio = self.input_size / max(height, width)
         new_w, new_h = max(1, round(width * ratio)), max(1, round(height * ratio))
         pad_w, pad_h = -(-new_w // 32) * 32, -(-new_h // 32) * 32
         canvas = np.zeros((pad_h, pad_w, 3), np.uint8)
-        canvas[:new_h, :new_w] = cv2.resize(image_bgr, (new_w, new_h))
+        canvas[:new_h, :new_w] = resize(image_bgr, new_w, new_h)
         blob = cv2.dnn.blobFromImage(
             canvas, 1 / 128, (pad_w, pad_h), (127.5, 127.5, 127.5), swapRB=True
         )
         outputs = self.session.run(None, {self.input_name: blob})
         boxes, scores, landmarks = self._decode(outputs, pad_h, pad_w)
-        keep = nms(boxes, scores, self.min_score, self.nms_iou)
-        found = FaceDetections(boxes[keep], scores[keep], landmarks[keep])
-        return found.scaled(1 / ratio).clipped(width, height)
+        keep = nms(boxes, scores, self.nms_iou)
+        found = Detections.faces(boxes[keep], scores[keep], landmarks[keep])
+        return found.scaled(1 / ratio, 1 / ratio).clipped(width, height)
 
     def _decode(
         self, outputs: list[np.ndarray], height: int, width: int

@@ -1,0 +1,33 @@
+"""HTTP statuses of the service's errors: the one place that turns a ``ProctorError`` code into
+a status and a ``{"detail", "code"}`` JSON body."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from proctor.errors import ProctorError
+
+STATUS_BY_CODE: dict[str, int] = {
+    "bad_request": 400,
+    "invalid_image": 400,
+    "empty_upload": 400,
+    "invalid_base64": 400,
+    "student_not_found": 404,
+    "student_exists": 409,
+    "student_not_enrolled_for_model": 409,
+    "image_too_large": 413,
+    "unsupported_media_type": 415,
+    "invalid_student": 422,
+    "enrollment_image_rejected": 422,
+    "model_unavailable": 503,
+}
+
+
+def error_body(detail: str, code: str) -> dict[str, str]:
+    return {"detail": detail, "code": code}
+
+
+async def proctor_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProctorError)
+    return JSONResponse(error_body(exc.message, exc.code), status_code=STATUS_BY_CODE[exc.code])

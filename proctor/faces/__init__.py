@@ -1,1 +1,0 @@
-"""Face detection and face embedding backends behind two small interfaces."""

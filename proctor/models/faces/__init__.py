@@ -1,0 +1,1 @@
+"""Face detection (SCRFD, YuNet) and face embedding (MobileFaceNet, SFace) wrappers."""

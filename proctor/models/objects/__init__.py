@@ -1,0 +1,1 @@
+"""COCO object detectors (banned objects, people): CenterNet, NanoDet, YOLO and their fusion."""

@@ -1,1 +1,0 @@
-"""COCO object detectors (banned objects, people) behind one ``ObjectDetections`` result."""

@@ -1,0 +1,94 @@
+"""The store's database: one SQLAlchemy engine, migrated to the newest schema on open.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on; read transactions
+begin deferred and write transactions ``BEGIN IMMEDIATE``, so concurrent writers queue on
+the database lock instead of failing halfway, and a crash leaves every transaction either
+whole or absent. PostgreSQL (``postgresql+psycopg://…``) needs nothing special.
+
+Migrations are Alembic's (``proctor/store/migrations``). A database made by the first
+release (the same tables, no ``alembic_version``) is stamped as revision 0001 and upgraded,
+so nothing in it is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: The revision whose tables equal the first release's hand-written SQLite schema.
+LEGACY_REVISION = "0001"
+_IMMEDIATE = "proctor_immediate"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine, its sessions, and the migration step, for one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        self.engine = (
+            _sqlite_engine(url)
+            if self.dialect == "sqlite"
+            else create_engine(url, pool_pre_ping=True)
+        )
+        self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it is already there)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self._writer.begin() as connection:
+            if self.dialect == "postgresql":
+                # Replicas starting together take turns; the lock ends with the transaction.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7457630)")
+            config.attributes["connection"] = connection
+            tables = set(inspect(connection).get_table_names())
+            if "students" in tables and "alembic_version" not in tables:
+                command.stamp(config, LEGACY_REVISION)
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading: a consistent snapshot, no locks taken."""
+        with self._read_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One atomic write transaction: all of it lands, or none of it."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
