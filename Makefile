@@ -18,7 +18,7 @@ venv:
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 
 models:
-	$(PY) -m proctor.models fetch
+	$(PY) -m tools.models fetch
 
 run:
 	$(VENV)/bin/uvicorn app:app --host $(HOST) --port $(PORT)
@@ -30,5 +30,8 @@ test:
 eval:
 	$(PY) -m proctor.eval all
 
+bench:
+	$(PY) -m tools.bench
+
 clean:
-	rm -rf $(VENV) .build-venv models .pytest_cache .ruff_cache
+	rm -rf $(VENV) .build-venv .build-venv.lock models .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""``python -m proctor students import DIR | list``: manage enrolled students without HTTP.
+"""``python -m proctor students import DIR | list`` and ``python -m proctor attempts purge``:
+manage enrolled students and recorded attempts without HTTP.
 
 ``import`` accepts the seed's layout, a folder of ``<student_id>.jpg`` photos, and a
 folder of ``<student_id>/<photo>`` sub-folders. The display name is the id with ``_``
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from proctor.enrollment import EnrollmentImage
 from proctor.errors import ProctorError
-from proctor.services import Services, build_services
-from proctor.settings import get_settings
+from proctor.services import Services, build_recorder, build_services
+from proctor.settings import Settings, get_settings
+from proctor.store.db import Database
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -67,6 +69,19 @@ def import_folder(services: Services, folder: Path, names: dict[str, str]) -> tu
     return done, failed
 
 
+def purge(settings: Settings) -> int:
+    """What the server's periodic task does, once, without loading any model."""
+    database = Database(settings.store_url, settings.database_pool_size)
+    database.migrate()
+    options = settings.attempts
+    removed = build_recorder(settings, database).purge(
+        options.evidence_retention_days, options.retention_days
+    )
+    database.dispose()
+    print(f"{removed} expired evidence file(s) deleted")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m proctor", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -76,9 +91,19 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("folder", type=Path)
     importing.add_argument("--names", type=Path, help="CSV of student_id,name")
     actions.add_parser("list", help="list enrolled students")
+    attempts = groups.add_parser("attempts", help="manage recorded exam attempts")
+    attempt_actions = attempts.add_subparsers(dest="action", required=True)
+    attempt_actions.add_parser(
+        "purge",
+        help="delete expired evidence (attempts.evidence_retention_days) and attempts "
+        "(attempts.retention_days), rows and files",
+    )
     args = parser.parse_args(argv)
 
-    services = build_services(get_settings())
+    settings = get_settings()
+    if args.group == "attempts":
+        return purge(settings)
+    services = build_services(settings)
     if args.action == "list":
         for student in services.students.list():
             print(f"{student.student_id}\t{student.name}\t{student.face_count} face(s)")

@@ -69,3 +69,33 @@ class ServiceUnavailableError(ProctorError):
     """A model the request needs is not provisioned or failed to load."""
 
     code = "model_unavailable"
+
+
+class AttemptNotFoundError(ProctorError):
+    code = "attempt_not_found"
+
+
+class IncidentNotFoundError(ProctorError):
+    code = "incident_not_found"
+
+
+class EvidenceNotFoundError(ProctorError):
+    code = "evidence_not_found"
+
+
+class AttemptEndedError(ProctorError):
+    """A frame for an attempt that has been ended."""
+
+    code = "attempt_ended"
+
+
+class AttemptMismatchError(ProctorError):
+    """A frame whose exam or student differs from the attempt's first frame."""
+
+    code = "attempt_mismatch"
+
+
+class InvalidAttemptError(ProctorError):
+    """A malformed attempt_id, captured_at or seq."""
+
+    code = "invalid_attempt"

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Response fields the pipeline fills itself; analyzers own the rest.
 PIPELINE_FIELDS = ("exam_id", "faces", "alerts", "image", "analyzers", "timings_ms")
+#: Filled after the pipeline by whoever records the frame in an attempt.
+RECORDER_FIELDS = ("attempt",)
 
 
 class PipelineConfigError(ValueError):
@@ -76,6 +78,7 @@ def ordered_analyzers(enabled: Collection[str]) -> list[str]:
 def check_field_owners(names: Collection[str]) -> None:
     """Every response field has one owner, and every owned field is in the schema."""
     owners: dict[str, str] = dict.fromkeys(PIPELINE_FIELDS, "the pipeline")
+    owners.update(dict.fromkeys(RECORDER_FIELDS, "the attempt recorder"))
     face_owners: dict[str, str] = {}
     for name in names:
         cls = ANALYZERS[name]
@@ -94,6 +97,14 @@ def check_field_owners(names: Collection[str]) -> None:
                         f"and {name!r}"
                     )
                 table[field_name] = name
+
+
+def required_models(settings: Settings) -> list[str]:
+    """Manifest names of every model the enabled analyzers load under ``settings``."""
+    names = [
+        m for a in ordered_analyzers(settings.analyzers) for m in ANALYZERS[a].models(settings)
+    ]
+    return list(dict.fromkeys(names))
 
 
 def _needed(only: Collection[str]) -> set[str]:
@@ -138,7 +149,7 @@ class Pipeline:
             log.warning("analyzer %s unavailable: %s", name, exc)
             return AnalyzerStatus(name, True, False, cls.requires, [], str(exc))
         self.analyzers[name] = analyzer
-        return AnalyzerStatus(name, True, True, cls.requires, analyzer.model_names())
+        return AnalyzerStatus(name, True, True, cls.requires, cls.models(self.settings))
 
     def get(self, name: str) -> Analyzer | None:
         return self.analyzers.get(name)
@@ -219,9 +230,7 @@ class Pipeline:
 
 def _check_keys(name: str, values: dict[str, Any], owned: tuple[str, ...]) -> None:
     if set(values) != set(owned):
-        raise RuntimeError(
-            f"analyzer {name!r} filled {sorted(values)}, but owns {sorted(owned)}"
-        )
+        raise RuntimeError(f"analyzer {name!r} filled {sorted(values)}, but owns {sorted(owned)}")
 
 
 def _ms_since(start: float) -> float:

@@ -23,6 +23,13 @@ class Alert(BaseModel):
     code: str = Field(examples=["NO_FACE"])
     severity: Severity
     message: str
+    confidence: float | None = Field(
+        None,
+        description="Detector confidence behind the alert, 0..1, where a detector decided it "
+        "(BANNED_OBJECT: the most confident banned object; MULTIPLE_FACES / MULTIPLE_PEOPLE: "
+        "the least confident of the two most confident faces or people); null for measured "
+        "conditions (angles, ratios, distances, identity).",
+    )
 
 
 class Box(BaseModel):
@@ -132,6 +139,23 @@ class ImageInfo(BaseModel):
     height: int
 
 
+class IncidentChange(BaseModel):
+    """An incident this frame opened, continued or closed."""
+
+    id: str
+    code: str
+    state: Literal["opened", "ongoing", "closed"]
+
+
+class AttemptFrame(BaseModel):
+    """Where this frame went in its attempt (only when the request named an attempt)."""
+
+    attempt_id: str
+    frames: int = Field(description="Frames recorded in the attempt, this one included.")
+    recorded: bool = Field(description="False when the frame repeated a seq already recorded.")
+    incidents: list[IncidentChange] = Field(default_factory=list)
+
+
 class AnalyzeResponse(BaseModel):
     """The verdict on one frame."""
 
@@ -194,6 +218,9 @@ class AnalyzeResponse(BaseModel):
     )
     spoofing_alert: bool = False
     alerts: list[Alert] = Field(default_factory=list)
+    attempt: AttemptFrame | None = Field(
+        None, description="The attempt this frame was recorded in; null without attempt_id."
+    )
     image: ImageInfo
     analyzers: list[str] = Field(default_factory=list, description="Analyzers that ran.")
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FaceDetectorName = Literal["scrfd", "yunet"]
@@ -33,10 +33,16 @@ class Section(BaseModel):
 class FacesSettings(Section):
     detector: FaceDetectorName | None = Field(
         None,
-        description="Face detector backend. Default: scrfd (best measured), or yunet when "
-        "permissive_only is set.",
+        description="Face detector backend. Default: yunet (MIT/Apache-2.0): it ties with scrfd "
+        "on `python -m proctor.eval faces` and the tie goes to the permissive licence.",
     )
-    min_score: float = Field(0.5, ge=0.0, le=1.0, description="Minimum face detection score.")
+    min_score: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Minimum face detection score. Default: the detector's value chosen by "
+        "`python -m proctor.eval faces` on its tune split.",
+    )
     nms_iou: float = Field(0.4, ge=0.0, le=1.0, description="IoU above which boxes merge.")
     input_size: int = Field(
         640, ge=160, le=1920, description="Longest side of the detector input, in pixels."
@@ -65,10 +71,15 @@ class FacesSettings(Section):
 class IdentitySettings(Section):
     embedder: FaceEmbedderName | None = Field(
         None,
-        description="Face embedding backend. Default: mobilefacenet (best measured), or sface "
-        "when permissive_only is set. Embeddings of one backend cannot be compared with "
-        "another's: switching means re-enrolling.",
+        description="Face embedding backend. Default: sface (Apache-2.0; it ties with "
+        "mobilefacenet on `python -m proctor.eval faces` and the tie goes to the licence), "
+        "unless every enrolled embedding in the store is mobilefacenet's: then that one is kept, "
+        "so an upgrade does not strand enrolled students. Embeddings of one backend cannot be "
+        "compared with another's: switching means re-enrolling.",
     )
+    _defaulted: bool = PrivateAttr(
+        False
+    )  # the embedder was not configured: it may follow the store
     threshold: float | None = Field(
         None,
         ge=-1.0,
@@ -82,9 +93,10 @@ class IdentitySettings(Section):
 class ObjectsSettings(Section):
     detector: ObjectDetectorName | None = Field(
         None,
-        description="COCO object detector: fusion (centernet + nanodet), centernet, nanodet "
-        "(all MIT) or yolo (Ultralytics YOLOv8n, AGPL-3.0). Default: fusion, the best measured "
-        "and permissive, so permissive_only keeps it.",
+        description="COCO object detector: nanodet, centernet, fusion (centernet + nanodet) "
+        "(all MIT) or yolo (Ultralytics YOLOv8n, AGPL-3.0). Default: nanodet. The four tie on "
+        "banned mAP (tune split of `python -m proctor.eval objects`); the tie goes to the "
+        "permissive, then the fastest, so permissive_only keeps it.",
     )
     yolo_model: Path | None = Field(
         None,
@@ -151,33 +163,62 @@ class FaceMeshSettings(Section):
     crop_scale: float = Field(
         1.4, ge=1.0, le=3.0, description="Detector box enlargement for the square mesh crop."
     )
+    max_crop_turn_deg: float = Field(
+        5.0,
+        gt=0.0,
+        le=180.0,
+        description="Faces are meshed in an upright crop; when the mesh finds one rolled by "
+        "more than this, the crop is turned to the mesh's eye line and the face meshed again. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
+    )
 
 
 class HeadPoseSettings(Section):
     max_yaw_deg: float = Field(
-        30.0, ge=0.0, le=90.0, description="HEAD_TURNED when |yaw| exceeds this, in degrees."
+        35.0,
+        ge=0.0,
+        le=90.0,
+        description="HEAD_TURNED when |yaw| exceeds this, in degrees. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
     max_pitch_down_deg: float = Field(
-        20.0, ge=0.0, le=90.0, description="LOOKING_DOWN when the head pitches down past this."
+        15.0,
+        ge=0.0,
+        le=90.0,
+        description="LOOKING_DOWN when the head pitches down past this. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
     max_pitch_up_deg: float = Field(
-        25.0, ge=0.0, le=90.0, description="LOOKING_UP when the head pitches up past this."
+        20.0,
+        ge=0.0,
+        le=90.0,
+        description="LOOKING_UP when the head pitches up past this. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
 
 
 class GazeSettings(Section):
     max_yaw_deg: float = Field(
-        35.0,
+        30.0,
         ge=0.0,
         le=90.0,
         description="GAZE_AWAY when the gaze direction (head + eyes) is more than this many "
-        "degrees left or right of the camera.",
+        "degrees left or right of the camera. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
     max_pitch_down_deg: float = Field(
-        30.0, ge=0.0, le=90.0, description="GAZE_AWAY when the gaze points down past this."
+        25.0,
+        ge=0.0,
+        le=90.0,
+        description="GAZE_AWAY when the gaze points down past this. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
     max_pitch_up_deg: float = Field(
-        30.0, ge=0.0, le=90.0, description="GAZE_AWAY when the gaze points up past this."
+        20.0,
+        ge=0.0,
+        le=90.0,
+        description="GAZE_AWAY when the gaze points up past this. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
     closed_openness: float = Field(
         0.1,
@@ -218,6 +259,119 @@ class DistanceSettings(Section):
     max_cm: float = Field(120.0, ge=0.0, description="TOO_FAR beyond this distance, in cm.")
 
 
+class IncidentRule(Section):
+    """When one alert code becomes an incident of an attempt, and what it weighs in the risk."""
+
+    votes_to_open: float = Field(
+        gt=0.0,
+        description="Votes over the last `window` frames that open an incident; a frame where "
+        "the code fires votes min(1, confidence / full_confidence).",
+    )
+    window: int = Field(ge=1, le=100, description="Frames the votes are counted over.")
+    hold_s: float = Field(
+        ge=0.0, description="Firing on every frame for this long also opens an incident."
+    )
+    clear_s: float = Field(
+        ge=0.0, description="An open incident closes after the code has been absent this long."
+    )
+    full_confidence: float = Field(
+        1.0, gt=0.0, le=1.0, description="Confidence at which a frame is a full vote."
+    )
+    weight: float = Field(
+        ge=0.0, le=1.0, description="Risk weight of a long, confident incident of this code."
+    )
+    tau_s: float = Field(gt=0.0, description="Duration at which 63% of the weight is reached.")
+
+
+class IncidentRuleOverride(Section):
+    """Any field of ``IncidentRule``; the rest keep their defaults."""
+
+    votes_to_open: float | None = Field(None, gt=0.0)
+    window: int | None = Field(None, ge=1, le=100)
+    hold_s: float | None = Field(None, ge=0.0)
+    clear_s: float | None = Field(None, ge=0.0)
+    full_confidence: float | None = Field(None, gt=0.0, le=1.0)
+    weight: float | None = Field(None, ge=0.0, le=1.0)
+    tau_s: float | None = Field(None, gt=0.0)
+
+
+def _rule(
+    votes: float, window: int, hold: float, clear: float, full: float, weight: float, tau: float
+) -> IncidentRule:
+    return IncidentRule(
+        votes_to_open=votes,
+        window=window,
+        hold_s=hold,
+        clear_s=clear,
+        full_confidence=full,
+        weight=weight,
+        tau_s=tau,
+    )
+
+
+#: Defaults per alert code, chosen by ``python -m proctor.eval attempts`` on its tuning half
+#: (the rule and the figures are in docs/accuracy.md; the weights' reasons in the README).
+DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
+    "NO_FACE": _rule(2, 4, 20, 10, 1.0, 0.6, 30),
+    "MULTIPLE_PEOPLE": _rule(2, 4, 20, 10, 0.3, 0.9, 10),
+    "FACE_MISMATCH": _rule(3, 4, 6, 6, 1.0, 0.9, 10),
+    "UNKNOWN_PERSON": _rule(3, 4, 6, 6, 1.0, 0.6, 20),
+    "BANNED_OBJECT": _rule(11, 11, 20, 10, 1.0, 0.9, 10),
+    "HEAD_TURNED": _rule(2, 4, 20, 10, 1.0, 0.4, 30),
+    "GAZE_AWAY": _rule(11, 11, 20, 10, 1.0, 0.4, 30),
+    "LOOKING_DOWN": _rule(11, 11, 20, 10, 1.0, 0.3, 30),
+    "LOOKING_UP": _rule(11, 11, 20, 10, 1.0, 0.15, 60),
+    "EYES_CLOSED": _rule(5, 5, 10, 10, 1.0, 0.15, 60),
+    "MOUTH_OPEN": _rule(4, 5, 8, 6, 1.0, 0.15, 60),
+    "TOO_CLOSE": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
+    "TOO_FAR": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
+}
+
+
+class AttemptsSettings(Section):
+    rules: dict[str, IncidentRuleOverride] = Field(
+        default_factory=dict,
+        description="Per alert code, overrides of the incident rule (e.g. "
+        '{"BANNED_OBJECT": {"votes_to_open": 2}}); codes not listed keep the measured defaults.',
+    )
+    evidence: bool = Field(
+        False,
+        description="Store the frame that opened each incident and the one at its peak, "
+        "downscaled, with the detections drawn. Off by default: no frame is stored.",
+    )
+    evidence_dir: Path = Field(
+        Path("student_db/evidence"), description="Folder of the evidence JPEGs."
+    )
+    evidence_max_side: int = Field(
+        480, ge=64, le=1920, description="Longest side of an evidence JPEG, in pixels."
+    )
+    evidence_retention_days: float = Field(
+        30.0, gt=0.0, description="Evidence older than this is deleted (rows and files)."
+    )
+    retention_days: float | None = Field(
+        None,
+        gt=0.0,
+        description="Whole attempts whose last frame is older than this are deleted; "
+        "default: kept until deleted through the API.",
+    )
+    purge_interval_s: float = Field(
+        3600.0, gt=0.0, description="How often the server deletes what has expired."
+    )
+    page_size: int = Field(50, ge=1, le=1000, description="Default page of GET /attempts.")
+
+    def incident_rules(self) -> dict[str, IncidentRule]:
+        """The defaults with the configured overrides applied, per code."""
+        rules = dict(DEFAULT_INCIDENT_RULES)
+        for code, override in self.rules.items():
+            base = rules.get(code)
+            changes = override.model_dump(exclude_none=True)
+            if base is None:
+                rules[code] = IncidentRule(**changes)  # a code with no default: all fields
+            else:
+                rules[code] = base.model_copy(update=changes)
+        return rules
+
+
 class Settings(BaseSettings):
     """The service configuration (environment variables prefixed ``PROCTOR_``)."""
 
@@ -237,9 +391,8 @@ class Settings(BaseSettings):
     )
     permissive_only: bool = Field(
         False,
-        description="Use only models under permissive licences (MIT/Apache-2.0). Selects "
-        "yunet + sface (objects: fusion, the default anyway) and refuses non-permissive "
-        "backends.",
+        description="Use only models under permissive licences (MIT/Apache-2.0): refuses "
+        "non-permissive backends (the defaults, yunet + sface + nanodet, are permissive).",
     )
     student_db: Path = Field(
         Path("student_db/students.sqlite3"),
@@ -248,8 +401,15 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL of the store's database; default: the SQLite file "
-        "student_db.",
+        description="SQLAlchemy URL of the store's database; default: the SQLite file student_db.",
+    )
+    database_pool_size: int = Field(
+        40,
+        ge=1,
+        le=1000,
+        description="Database connections one process may hold: at least the requests it "
+        "serves at once (40 worker threads), so a burst waits on the database's locks, not "
+        "on the pool. With PostgreSQL keep replicas x this under its max_connections.",
     )
     student_id_pattern: str = Field(
         r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$",
@@ -292,6 +452,23 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser ('*' also allows pages "
         "opened from disk).",
     )
+    webhook_url: str | None = Field(
+        None,
+        description="POSTed (JSON, HMAC-SHA256 signed) when an incident of at least "
+        "webhook_min_severity opens or an attempt ends.",
+    )
+    webhook_secret: str | None = Field(
+        None, description="Key of the webhook signature; required when webhook_url is set."
+    )
+    webhook_min_severity: Literal["low", "medium", "high"] = Field(
+        "high", description="Least severe incident that is sent to the webhook."
+    )
+    webhook_queue_size: int = Field(
+        1000, ge=1, description="Events waiting to be sent; beyond it new ones are dropped."
+    )
+    webhook_attempts: int = Field(6, ge=1, le=20, description="Tries per event, with backoff.")
+    webhook_timeout_s: float = Field(5.0, gt=0.0, description="Timeout of one webhook POST.")
+    attempts: AttemptsSettings = Field(default_factory=AttemptsSettings)
     faces: FacesSettings = Field(default_factory=FacesSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     objects: ObjectsSettings = Field(default_factory=ObjectsSettings)
@@ -310,6 +487,15 @@ class Settings(BaseSettings):
             raise ValueError(f"student_id_pattern is not a regular expression: {exc}") from None
         return self
 
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "webhook_url is set but webhook_secret is not: receivers could "
+                "not tell our events from forged ones"
+            )
+        return self
+
     @property
     def store_url(self) -> str:
         """The SQLAlchemy URL the store opens."""
@@ -319,12 +505,14 @@ class Settings(BaseSettings):
     def _resolve_backends(self) -> Settings:
         """Fill unset backends from the licence policy and refuse contradictions at startup."""
         if self.faces.detector is None:
-            self.faces.detector = "yunet" if self.permissive_only else "scrfd"
+            self.faces.detector = "yunet"
         if self.identity.embedder is None:
-            self.identity.embedder = "sface" if self.permissive_only else "mobilefacenet"
+            self.identity.embedder = "sface"
+            self.identity._defaulted = True
         if self.objects.detector is None:
-            # fusion measured best and is MIT, so the licence policy does not change it.
-            self.objects.detector = "yolo" if self.objects.yolo_model is not None else "fusion"
+            # nanodet: tied on banned mAP, MIT and the fastest (python -m proctor.eval objects),
+            # so the licence policy does not change it.
+            self.objects.detector = "yolo" if self.objects.yolo_model is not None else "nanodet"
         if self.objects.yolo_model is not None and self.objects.detector != "yolo":
             raise ValueError(
                 f"objects.yolo_model is only used by the yolo detector, "

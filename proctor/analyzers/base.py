@@ -76,9 +76,11 @@ class Analyzer(ABC):
     def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
         """Load models (raising ``ModelUnavailableError`` when one is missing)."""
 
-    @abstractmethod
-    def model_names(self) -> list[str]:
-        """Manifest names of the models this analyzer uses, for ``/health``."""
+    @classmethod
+    def models(cls, settings: Settings) -> list[str]:
+        """Manifest names of the models this analyzer loads under ``settings`` (known before
+        loading anything: ``/health`` lists them and provisioning fetches them)."""
+        return []
 
     @abstractmethod
     def analyze(self, ctx: FrameContext) -> AnalyzerResult:

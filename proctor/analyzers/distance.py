@@ -67,9 +67,6 @@ class DistanceAnalyzer(Analyzer):
         self.fov_deg = settings.camera.horizontal_fov_deg
         self.closed_openness = settings.gaze.closed_openness
 
-    def model_names(self) -> list[str]:
-        return []
-
     def analyze(self, ctx: FrameContext) -> DistanceResult:
         focal_px = focal_length_px(ctx.frame.image.shape[1], self.fov_deg)
         faces = ctx.result("face_mesh", FaceMeshResult).faces

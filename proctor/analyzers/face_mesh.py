@@ -54,13 +54,18 @@ class FaceMeshAnalyzer(Analyzer):
         )
         self.iris = IrisModel(registry.model(IRIS_MODEL))
 
-    def model_names(self) -> list[str]:
+    @classmethod
+    def models(cls, settings: Settings) -> list[str]:
         return [FACEMESH_MODEL, IRIS_MODEL]
 
     def analyze(self, ctx: FrameContext) -> FaceMeshResult:
         faces = ctx.result("faces", FacesResult).faces[: self.settings.max_faces]
         image = ctx.frame.image
-        meshes = self.mesh.run(image, self.mesh.crops(faces.boxes, faces.landmarks))
+        crops = self.mesh.crops(faces.boxes)
+        meshes = self.mesh.run(image, crops)
+        redo = self.mesh.straightened(crops, meshes, self.settings.max_crop_turn_deg)
+        for index, again in zip(redo, self.mesh.run(image, [crops[i] for i in redo]), strict=True):
+            meshes[index] = again
         kept = [i for i, (_, score) in enumerate(meshes) if score >= self.settings.min_score]
         eyes = self.iris.run(image, [meshes[i][0] for i in kept])
         landmarks: list[FaceLandmarks | None] = [None] * len(meshes)

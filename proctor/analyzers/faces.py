@@ -32,7 +32,9 @@ class FacesResult:
             {
                 "box": box_out(box),
                 "score": round(float(score), 4),
-                "landmarks": [{"x": round(float(x), 1), "y": round(float(y), 1)} for x, y in points],
+                "landmarks": [
+                    {"x": round(float(x), 1), "y": round(float(y), 1)} for x, y in points
+                ],
             }
             for box, score, points in zip(
                 frame.to_original(self.faces.boxes),
@@ -53,8 +55,9 @@ class FacesAnalyzer(Analyzer):
         self.backend = settings.face_detector
         self.detector = build_detector(self.backend, self.settings, registry)
 
-    def model_names(self) -> list[str]:
-        return [DETECTOR_MODELS[self.backend]]
+    @classmethod
+    def models(cls, settings: Settings) -> list[str]:
+        return [DETECTOR_MODELS[settings.face_detector]]
 
     def find_faces(self, frame: Frame) -> Detections:
         """All faces large enough to matter, largest first. When none is found, one retry on
@@ -89,6 +92,8 @@ class FacesAnalyzer(Analyzer):
                     code="MULTIPLE_FACES",
                     severity="high",
                     message=f"{len(faces)} faces are visible in the frame.",
+                    # As sure as the less sure of the two most confident faces.
+                    confidence=round(float(np.sort(faces.scores)[-2]), 4),
                 )
             )
         return FacesResult(faces, alerts)

@@ -86,9 +86,6 @@ class GazeAnalyzer(Analyzer):
         self.settings = settings.gaze
         self.rest_outward, self.rest_up = load_reference().iris_rest
 
-    def model_names(self) -> list[str]:
-        return []
-
     def analyze(self, ctx: FrameContext) -> GazeResult:
         faces = ctx.result("face_mesh", FaceMeshResult).faces
         poses = ctx.result("head_pose", HeadPoseResult).poses

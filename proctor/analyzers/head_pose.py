@@ -67,9 +67,6 @@ class HeadPoseAnalyzer(Analyzer):
         self.fov_deg = settings.camera.horizontal_fov_deg
         self.reference = load_reference().points_mm
 
-    def model_names(self) -> list[str]:
-        return []
-
     def analyze(self, ctx: FrameContext) -> HeadPoseResult:
         height, width = ctx.frame.image.shape[:2]
         camera = camera_matrix(width, height, self.fov_deg)

@@ -73,8 +73,9 @@ class IdentityAnalyzer(Analyzer):
         self.threshold = DEFAULT_THRESHOLDS[self.backend] if configured is None else configured
         self.max_faces = settings.identity.max_faces
 
-    def model_names(self) -> list[str]:
-        return [EMBEDDER_MODELS[self.backend]]
+    @classmethod
+    def models(cls, settings: Settings) -> list[str]:
+        return [EMBEDDER_MODELS[settings.face_embedder]]
 
     def analyze(self, ctx: FrameContext) -> IdentityResult:
         faces = ctx.result("faces", FacesResult).faces[: self.max_faces]

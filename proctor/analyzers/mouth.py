@@ -50,9 +50,6 @@ class MouthAnalyzer(Analyzer):
     def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
         self.threshold = settings.mouth.open_ratio
 
-    def model_names(self) -> list[str]:
-        return []
-
     def analyze(self, ctx: FrameContext) -> MouthResult:
         faces = ctx.result("face_mesh", FaceMeshResult).faces
         ratios = [None if f is None else mouth_open_ratio(f.mesh) for f in faces]

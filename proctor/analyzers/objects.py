@@ -109,9 +109,13 @@ def judge(candidates: Detections, face_boxes: np.ndarray, rules: Rules) -> Objec
                 code="BANNED_OBJECT",
                 severity="high",
                 message=f"Banned object{'s' if len(best) > 1 else ''} in view: {listed}.",
+                confidence=round(max(best.values()), 4),
             )
         )
     if people.total > 1:
+        # The second most confident counted person box; a count that needs a face is as sure
+        # as that face, which MULTIPLE_FACES reports (the attempt layer merges the two).
+        counted = np.sort(persons.scores[people.counted_persons])[::-1]
         alerts.append(
             Alert(
                 code="MULTIPLE_PEOPLE",
@@ -119,6 +123,7 @@ def judge(candidates: Detections, face_boxes: np.ndarray, rules: Rules) -> Objec
                 message=f"{people.total} people are in the frame "
                 f"({people.total - people.faces_only} seen as a person, "
                 f"{people.faces_only} by a face alone).",
+                confidence=round(float(counted[1]), 4) if len(counted) > 1 else None,
             )
         )
     return ObjectsResult(candidates, found, list(best), people.total, alerts)
@@ -150,8 +155,9 @@ class ObjectsAnalyzer(Analyzer):
         )
         self.watched = [*banned, PERSON]
 
-    def model_names(self) -> list[str]:
-        return model_names(self.backend, self.settings)
+    @classmethod
+    def models(cls, settings: Settings) -> list[str]:
+        return model_names(settings.object_detector, settings.objects)
 
     def analyze(self, ctx: FrameContext) -> ObjectsResult:
         faces = ctx.result("faces", FacesResult).faces

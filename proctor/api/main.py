@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -13,9 +15,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proctor import __version__
 from proctor.api.errors import error_body, proctor_error_handler
-from proctor.api.routes import analyze, health, students, ui
+from proctor.api.routes import analyze, attempts, health, students, ui
 from proctor.errors import ProctorError
-from proctor.services import build_services
+from proctor.services import Services, build_services
 from proctor.settings import Settings, get_settings
 
 log = logging.getLogger("proctor")
@@ -46,6 +48,21 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+async def purge_periodically(services: Services) -> None:
+    """Delete expired evidence and attempts now and every ``attempts.purge_interval_s``."""
+    options = services.settings.attempts
+    while True:
+        try:
+            removed = await anyio.to_thread.run_sync(
+                services.attempts.purge, options.evidence_retention_days, options.retention_days
+            )
+            if removed:
+                log.info("purge: %d expired evidence file(s) deleted", removed)
+        except Exception:  # a failed purge must not stop the next one
+            log.exception("purge failed")
+        await asyncio.sleep(options.purge_interval_s)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; models load in the lifespan (startup), never at import."""
     settings = settings or get_settings()
@@ -57,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for status in services.pipeline.status.values():
             if status.enabled and not status.loaded:
                 log.warning("analyzer %s not loaded: %s", status.name, status.error)
+        purging = asyncio.create_task(purge_periodically(services))
         yield
+        purging.cancel()
         services.close()
 
     app = FastAPI(
@@ -80,6 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    for module in (ui, health, analyze, students):
+    for module in (ui, health, analyze, students, attempts):
         app.include_router(module.router)
     return app

@@ -2,13 +2,94 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+ATTEMPT_ID_HELP = (
+    "Record the frame in this exam attempt (created on its first frame, with the frame's "
+    "exam_id and student_id); same characters as a student_id."
+)
+CAPTURED_AT_HELP = (
+    "When the frame was captured: ISO 8601 (with a time zone, or UTC) or Unix seconds. "
+    "Default: when it was received. Frames are placed in their attempt by this time, then seq."
+)
+SEQ_HELP = "The frame's number within its attempt; a repeated seq is not counted twice."
 
 
 class AnalyzeBase64Request(BaseModel):
     image: str = Field(description="Base64 image, or a data URL (data:image/jpeg;base64,...).")
     student_id: str | None = Field(None, description="Claimed student: verify 1:1.")
-    exam_id: str | None = Field(None, description="Echoed back; groups frames of one attempt.")
+    exam_id: str | None = Field(None, description="The exam; echoed back.")
+    attempt_id: str | None = Field(None, description=ATTEMPT_ID_HELP)
+    captured_at: str | float | None = Field(None, description=CAPTURED_AT_HELP)
+    seq: int | None = Field(None, ge=0, description=SEQ_HELP)
+
+
+class Review(BaseModel):
+    verdict: Literal["confirmed", "dismissed"]
+    note: str | None = Field(None, max_length=2000)
+    reviewed_at: str | None = Field(None, description="ISO 8601, set by the service.")
+
+
+class IncidentOut(BaseModel):
+    id: str
+    code: str
+    severity: Literal["low", "medium", "high"]
+    start: str = Field(description="ISO 8601 (UTC): the first frame that raised it.")
+    end: str | None = Field(description="Its last raising frame; null while it is open.")
+    frames: int = Field(description="Frames that raised it.")
+    duration_s: float
+    peak_confidence: float
+    review: Review | None = None
+
+
+class CodeTotal(BaseModel):
+    incidents: int
+    duration_s: float
+    frames: int
+
+
+class AttemptSummaryOut(BaseModel):
+    attempt_id: str
+    exam_id: str | None
+    student_id: str | None
+    status: Literal["active", "ended"]
+    frames: int
+    started_at: str = Field(description="ISO 8601 (UTC): the earliest frame's capture time.")
+    last_frame_at: str
+    ended_at: str | None = None
+    risk_score: float = Field(description="0-100, from every incident (the automatic view).")
+    reviewed_risk_score: float = Field(description="The same without dismissed incidents.")
+
+
+class AttemptReport(AttemptSummaryOut):
+    incidents: list[IncidentOut]
+    totals: dict[str, CodeTotal] = Field(description="Per alert code, over all incidents.")
+    risk_breakdown: dict[str, float] = Field(
+        description="Points per alert code; they add up to risk_score."
+    )
+    reviewed_risk_breakdown: dict[str, float]
+
+
+class AttemptsPage(BaseModel):
+    attempts: list[AttemptSummaryOut]
+    count: int = Field(description="Attempts on this page.")
+    total: int = Field(description="Attempts matching the query.")
+    limit: int
+    offset: int
+
+
+class ReviewRequest(BaseModel):
+    verdict: Literal["confirmed", "dismissed"]
+    note: str | None = Field(None, max_length=2000)
+
+
+class EvidenceOut(BaseModel):
+    kind: Literal["open", "peak"]
+    frame_id: int
+    created_at: str
+    url: str
 
 
 class StudentPublic(BaseModel):
@@ -57,6 +138,10 @@ class Health(BaseModel):
     version: str
     face_detector: str
     face_embedder: str
+    face_embedder_reason: str = Field(
+        description="Why this embedder: configured, the measured default, or kept from the store "
+        "(every enrolled student uses it)."
+    )
     identity_threshold: float | None
     permissive_only: bool
     students: int

@@ -1,7 +1,8 @@
 """``python -m proctor.eval NAME [options]``: run one evaluation (or ``all``) and print its table.
 
-Each evaluation is a module with ``main(argv) -> int``; it prints a Markdown table and,
-with ``--write-readme``, replaces its marked block in README.md.
+Each evaluation is a module with ``main(argv) -> int`` built on the shared command line
+(``proctor.eval.cli``); it prints its tables and, with ``--write``, replaces its block in
+docs/accuracy.md and its summary in README.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ EVALUATIONS: dict[str, str] = {
     "faces": "proctor.eval.faces",
     "objects": "proctor.eval.objects",
     "pose": "proctor.eval.pose",
+    "attempts": "proctor.eval.attempts",
 }
 
 

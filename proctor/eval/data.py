@@ -6,10 +6,14 @@ Nothing here is committed data: every image is read from the eval folder at run 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from proctor.eval.splits import Split, split_by_group, split_items
 
 WEBCAM_SIZE = (640, 480)
 GREY = (127, 127, 127)
@@ -31,6 +35,55 @@ def lfw_images(eval_dir: Path) -> list[tuple[str, Path]]:
         if person.is_dir()
         for path in sorted(person.glob("*.jpg"))
     ]
+
+
+def lfw_split(eval_dir: Path) -> dict[Split, list[tuple[str, Path]]]:
+    """The LFW photos divided by person: all six photos of a person are on one side."""
+    return split_items(lfw_images(eval_dir), lambda item: item[0])
+
+
+@dataclass(frozen=True)
+class HeadposeImage:
+    """One ``headpose/`` image with its labels mapped to the API's signs."""
+
+    path: Path
+    dataset: str  # "pointing04" or "aflw2000-3d"
+    unit: str  # what makes images dependent: the Pointing'04 person, or the AFLW2000 image
+    truth: tuple[float, float, float]  # yaw, pitch, roll in degrees, API signs
+    roll_annotated: bool
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def frontal(self) -> bool:
+        """A Pointing'04 subject asked to face the camera (pan 0, tilt 0)."""
+        return self.dataset == "pointing04" and self.truth[:2] == (0.0, 0.0)
+
+
+def headpose_images(eval_dir: Path) -> list[HeadposeImage]:
+    """Every labelled ``headpose/`` image. The labels' yaw is positive when the subject turns
+    to their own right (headpose/MANIFEST.md); the API's is positive toward their left, so
+    yaw changes sign here. Pitch (> 0 up) and roll (> 0 clockwise) keep theirs."""
+    root = eval_dir / "headpose"
+    labels = json.loads((root / "labels.json").read_text())
+    return [
+        HeadposeImage(
+            root / "images" / name,
+            label["dataset"],
+            label["subject"] or name,
+            (-float(label["yaw"]), float(label["pitch"]), float(label["roll"])),
+            bool(label["roll_annotated"]),
+        )
+        for name, label in sorted(labels.items())
+    ]
+
+
+def headpose_split(images: list[HeadposeImage]) -> dict[Split, list[HeadposeImage]]:
+    """Pointing'04 split by person, AFLW2000-3D (subjects unknown) by image, each data set
+    on its own so both sides hold some of each."""
+    return split_by_group(images, lambda x: x.unit, lambda x: x.dataset)
 
 
 def in_webcam_frame(face: np.ndarray, face_height: int = 240) -> np.ndarray:

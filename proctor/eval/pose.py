@@ -1,32 +1,37 @@
 """Head pose, gaze, eyes, mouth and distance on real images (``python -m proctor.eval pose``).
 
-Data: ``headpose/`` in ``../shared/eval`` (see its MANIFEST): 1,302 Pointing'04 images
-(pan/tilt on a 15-30 deg grid: the direction the subject was asked to face, no roll) and 13
-AFLW2000-3D images (continuous yaw/pitch/roll from a 3-D fit). The labels' signs differ
-from the API's and are mapped here: API yaw = -label yaw (labels: > 0 = subject turns to
-their right), pitch and roll as labelled (> 0 = up, > 0 = clockwise in the image).
+Data (``../shared/eval``, see its MANIFESTs): ``headpose/`` holds 1,302 Pointing'04 images
+of persons 01-07 (pan/tilt on a 15-30 deg grid: the direction the subject was asked to face,
+no roll) and 13 AFLW2000-3D images (continuous yaw/pitch/roll from a 3-D fit); ``faces/``
+the 240 LFW photos. Labels are mapped to the API's signs in ``proctor.eval.data``.
 
-What is measured:
+Splits (``proctor.eval.splits``): Pointing'04 by person, AFLW2000-3D by image (its subjects
+are unknown), LFW by person. What is chosen on the **tune** split:
 
-* head-pose MAE per angle on the primary face, against the weak floor in the MANIFEST
-  (YuNet's 5 points + PnP), images with no face (or no mesh) counted, not scored;
-* the gaze direction (head + eyes) against the Pointing'04 labels, which are where the
-  subjects were told to look: if the eye estimate carries signal, head + eyes is closer to
-  them than the head alone. There are no eye-gaze labels otherwise;
-* geometric consistency: a mirrored image must flip yaw, roll and the horizontal iris
-  offset and keep pitch; turning the image by +-15 deg must change roll by that much (and
-  yaw and pitch by exactly what turning the head about the camera axis implies);
-* how often each alert fires per labelled direction, which is how the thresholds were set;
-* eyes, mouth and distance on the LFW faces: how often EYES_CLOSED / MOUTH_OPEN fire, and
-  that doubling the size of a face in the frame halves the measured distance;
-* the time the five analyzers add per face (median ms, this machine's CPU).
+* the reference face and the mesh depth scale, by ``python -m tools.build_reference`` (rule
+  in its docstring); this evaluation checks that the shipped file was built from tune images;
+* the alert limits (HEAD_TURNED, LOOKING_DOWN, LOOKING_UP and the three of GAZE_AWAY). Rule:
+  per limit, the smallest value on a 5-deg grid that at most 1 % of the tune faces labelled
+  as looking at the screen (|yaw| <= 15 and |pitch| <= 15) exceed, the angle measured by the
+  pipeline (head pose, or head + eyes for GAZE_AWAY). That is the most sensitive limit that
+  leaves students looking at their screen alone.
+
+Everything else is measured on the **report** split, with the chosen limits: head-pose MAE
+(95 % bootstrap interval over persons, or images for AFLW2000-3D) against the weak 5-point
+floor from the MANIFEST; head + eyes against the Pointing'04 labels (which include the eyes'
+share of the turn); how often each alert fires per labelled direction; geometric consistency
+(a mirrored image flips yaw, roll and the iris offset and keeps pitch; turning the image by
++-15 deg changes roll by that much); EYES_CLOSED, MOUTH_OPEN and distance on the report
+persons' LFW faces (no labels: how often the alerts fire, and that doubling a face's size
+halves its distance); the time the mesh analyzers add per face.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import math
+import os
 import statistics
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,28 +39,50 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from proctor.analyzers.distance import DistanceResult
+from proctor.analyzers.base import Claim
+from proctor.analyzers.distance import Distance, DistanceResult
 from proctor.analyzers.faces import FacesResult
-from proctor.analyzers.gaze import GazeResult
+from proctor.analyzers.gaze import Gaze, GazeResult
 from proctor.analyzers.head_pose import HeadPoseResult
-from proctor.analyzers.mouth import MouthResult
-from proctor.eval.common import eval_main
-from proctor.eval.faces import in_webcam_frame
-from proctor.frame import make_frame
+from proctor.eval.cli import EvalReport, eval_main
+from proctor.eval.data import (
+    HeadposeImage,
+    headpose_images,
+    headpose_split,
+    in_webcam_frame,
+    lfw_split,
+    read_image,
+)
+from proctor.eval.splits import Split
+from proctor.eval.stats import Estimate, Rate, by_units
+from proctor.gallery import Gallery
 from proctor.geometry.pose import HeadPose, pose_from_matrix, rotation_matrix
+from proctor.models.landmarks.reference import load_reference
 from proctor.pipeline import Pipeline
-from proctor.services import build_services
-from proctor.settings import Settings
+from proctor.services import build_pipeline
+from proctor.settings import FaceMeshSettings, GazeSettings, HeadPoseSettings, Settings
 
 ANALYZERS = ["faces", "face_mesh", "head_pose", "gaze", "mouth", "distance"]
-ADDED = ("face_mesh", "head_pose", "gaze", "mouth", "distance")
-#: The floor from ``headpose/MANIFEST.md`` (YuNet 5 points -> solvePnP), MAE yaw/pitch/roll.
+MODERATE = "pointing04 |yaw|<=45 & |pitch|<=30"
+#: What each frame is analyzed for (with what they require: faces, face_mesh).
+MESH_ANALYZERS = ("head_pose", "gaze", "mouth", "distance")
+TIMED = ("face_mesh", *MESH_ANALYZERS)
+#: The 5-point floor from ``headpose/MANIFEST.md`` (YuNet 5 points -> solvePnP), MAE
+#: yaw / pitch / roll, measured on all dev images (both splits together).
 FLOOR: dict[str, tuple[float, float, float | None]] = {
-    "all": (15.3, 30.53, 11.23),
     "pointing04": (15.41, 30.65, None),
-    "pointing04 |yaw|<=45 & |pitch|<=30": (7.86, 18.88, None),
+    MODERATE: (7.86, 18.88, None),
     "aflw2000-3d": (4.43, 17.69, 11.23),
 }
+#: Labels within this many degrees of the camera (yaw and pitch) count as looking at the
+#: screen; the alert limits are set so these faces rarely raise an alert.
+AT_SCREEN_DEG = 15.0
+MAX_AT_SCREEN_ALERTS = 0.01
+LIMIT_GRID = tuple(float(v) for v in range(5, 91, 5))
+CROP_TURN_GRID = (5.0, 10.0, 15.0, 20.0, 30.0, 180.0)
+#: Labelled directions an alert should fire on, for the hit rates.
+AWAY_YAW_DEG = 45.0
+AWAY_PITCH_DEG = 30.0
 ROTATION_DEG = 15.0
 #: Height of an LFW face crop placed in a 640x480 frame for the eyes/mouth/distance checks.
 FACE_PX = 160
@@ -63,31 +90,100 @@ FACE_PX = 160
 
 @dataclass(frozen=True)
 class Measured:
+    """What the pipeline said about the primary face of one image."""
+
     face_found: bool
-    pose: tuple[float, float, float] | None  # yaw, pitch, roll (API signs)
-    gaze: tuple[float, float, float, float] | None  # yaw, pitch, iris_x, iris_y
+    pose: HeadPose | None
+    gaze: Gaze | None  # None when not meshed or the eyes are closed
     eyes_closed: bool | None
     mouth_open: bool
-    distance_cm: float | None
-    distance_source: str | None
+    distance: Distance | None
     alerts: frozenset[str]
-    timings_ms: dict[str, float]  # the analyzers this evaluation adds to faces + identity
+    timings_ms: dict[str, float]
+
+
+def head_angles(m: Measured) -> tuple[float, float] | None:
+    """Yaw and pitch of the head, when measured."""
+    return None if m.pose is None else (m.pose.yaw_deg, m.pose.pitch_deg)
+
+
+def gaze_angles(m: Measured) -> tuple[float, float] | None:
+    """Yaw and pitch of head + eyes, when measured."""
+    return None if m.gaze is None else (m.gaze.yaw_deg, m.gaze.pitch_deg)
 
 
 @dataclass(frozen=True)
-class Labelled:
-    name: str
-    dataset: str
-    truth: tuple[float, float, float]  # API signs
-    roll_annotated: bool
+class Limit:
+    """One alert limit: the setting, its alert, and how far beyond zero a face is in the
+    direction it bounds (the alert fires when that exceeds the limit, as in the analyzers)."""
+
+    section: str  # "head_pose" or "gaze"
+    field: str
+    code: str
+    angles: Callable[[Measured], tuple[float, float] | None]
+    beyond: Callable[[tuple[float, float]], float]  # (yaw, pitch) -> degrees that way
+
+    def angle(self, m: Measured) -> float | None:
+        angles = self.angles(m)
+        return None if angles is None else self.beyond(angles)
 
 
-def load_pipeline(models_dir: Path) -> Pipeline:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            models_dir=models_dir, student_db=Path(tmp) / "eval.sqlite3", analyzers=ANALYZERS
-        )
-        pipeline = build_services(settings).pipeline
+def _sideways(a: tuple[float, float]) -> float:
+    return abs(a[0])
+
+
+def _down(a: tuple[float, float]) -> float:
+    return -a[1]
+
+
+def _up(a: tuple[float, float]) -> float:
+    return a[1]
+
+
+LIMITS = (
+    Limit("head_pose", "max_yaw_deg", "HEAD_TURNED", head_angles, _sideways),
+    Limit("head_pose", "max_pitch_down_deg", "LOOKING_DOWN", head_angles, _down),
+    Limit("head_pose", "max_pitch_up_deg", "LOOKING_UP", head_angles, _up),
+    Limit("gaze", "max_yaw_deg", "GAZE_AWAY", gaze_angles, _sideways),
+    Limit("gaze", "max_pitch_down_deg", "GAZE_AWAY", gaze_angles, _down),
+    Limit("gaze", "max_pitch_up_deg", "GAZE_AWAY", gaze_angles, _up),
+)
+
+
+def _pointing04(
+    x: HeadposeImage, yaw: Callable[[float], bool], pitch: Callable[[float], bool]
+) -> bool:
+    return x.dataset == "pointing04" and yaw(abs(x.truth[0])) and pitch(x.truth[1])
+
+
+def at_screen(x: HeadposeImage) -> bool:
+    return _pointing04(x, lambda y: y <= AT_SCREEN_DEG, lambda p: abs(p) <= AT_SCREEN_DEG)
+
+
+def turned(x: HeadposeImage) -> bool:
+    return _pointing04(x, lambda y: y >= AWAY_YAW_DEG, lambda p: abs(p) <= AT_SCREEN_DEG)
+
+
+def down(x: HeadposeImage) -> bool:
+    return _pointing04(x, lambda y: y <= AT_SCREEN_DEG, lambda p: p <= -AWAY_PITCH_DEG)
+
+
+def up(x: HeadposeImage) -> bool:
+    return _pointing04(x, lambda y: y <= AT_SCREEN_DEG, lambda p: p >= AWAY_PITCH_DEG)
+
+
+#: Labelled sets the alert table reads, by title.
+LABEL_SETS: dict[str, Callable[[HeadposeImage], bool]] = {
+    f"at the screen (\\|yaw\\|, \\|pitch\\| <= {AT_SCREEN_DEG:.0f})": at_screen,
+    f"turned (\\|yaw\\| >= {AWAY_YAW_DEG:.0f})": turned,
+    f"down (pitch <= -{AWAY_PITCH_DEG:.0f})": down,
+    f"up (pitch >= +{AWAY_PITCH_DEG:.0f})": up,
+}
+
+
+def load_pipeline(models_dir: Path, **overrides: object) -> Pipeline:
+    settings = Settings(models_dir=models_dir, analyzers=ANALYZERS, **overrides)
+    pipeline = build_pipeline(settings)
     missing = [name for name in ANALYZERS if pipeline.get(name) is None]
     if missing:
         raise SystemExit(f"analyzers not loaded: {[pipeline.status[n].error for n in missing]}")
@@ -95,40 +191,235 @@ def load_pipeline(models_dir: Path) -> Pipeline:
 
 
 def measure(pipeline: Pipeline, image: np.ndarray) -> Measured:
-    ctx = pipeline.run(make_frame(image, 1280))
+    """The pipeline's one entry point on ``image``, read from its typed results."""
+    empty = Gallery(pipeline.settings.face_embedder, 0)
+    analysis = pipeline.analyze(image, Claim(), empty, only=MESH_ANALYZERS)
+    ctx, response = analysis.context, analysis.response
     pose = ctx.result("head_pose", HeadPoseResult).primary
     eyes = ctx.result("gaze", GazeResult).primary
-    mouth = ctx.result("mouth", MouthResult)
-    distance = ctx.result("distance", DistanceResult).distances
-    alerts = frozenset(a.code for r in ctx.results.values() for a in r.alerts)
-    gaze = None if eyes is None or eyes.gaze is None else eyes.gaze
+    distances = ctx.result("distance", DistanceResult).distances
     return Measured(
         face_found=len(ctx.result("faces", FacesResult).faces) > 0,
-        pose=None
-        if pose is None
-        else (pose.angles.yaw_deg, pose.angles.pitch_deg, pose.angles.roll_deg),
-        gaze=None if gaze is None else (gaze.yaw_deg, gaze.pitch_deg, gaze.iris_x, gaze.iris_y),
+        pose=None if pose is None else pose.angles,
+        gaze=None if eyes is None else eyes.gaze,
         eyes_closed=None if eyes is None else eyes.closed,
-        mouth_open=bool(mouth.ratios and mouth.ratios[0] is not None)
-        and mouth.ratios[0] >= mouth.threshold,
-        distance_cm=distance[0].cm if distance and distance[0] is not None else None,
-        distance_source=distance[0].source if distance and distance[0] is not None else None,
-        alerts=alerts,
-        timings_ms={name: ctx.timings_ms[name] for name in ADDED},
+        mouth_open=response.mouth_open,
+        distance=distances[0] if distances else None,
+        alerts=frozenset(alert.code for alert in response.alerts),
+        timings_ms={name: ctx.timings_ms[name] for name in TIMED},
     )
 
 
-def labelled_images(eval_dir: Path) -> list[Labelled]:
-    labels = json.loads((eval_dir / "headpose" / "labels.json").read_text())
-    return [
-        Labelled(
-            name,
-            label["dataset"],
-            (-label["yaw"], label["pitch"], label["roll"]),
-            label["roll_annotated"],
-        )
-        for name, label in sorted(labels.items())
+def measure_all(pipeline: Pipeline, images: list[HeadposeImage]) -> dict[str, Measured]:
+    return {x.name: measure(pipeline, read_image(x.path)) for x in images}
+
+
+def smallest_limit(angles: list[float], max_share: float = MAX_AT_SCREEN_ALERTS) -> float:
+    """The smallest grid value that at most ``max_share`` of ``angles`` exceed (an alert
+    fires when the angle is beyond the limit, as in the analyzers)."""
+    allowed = math.floor(max_share * len(angles))
+    for value in LIMIT_GRID:
+        if sum(angle > value for angle in angles) <= allowed:
+            return value
+    return LIMIT_GRID[-1]
+
+
+def at_screen_angles(
+    limit: Limit, images: list[HeadposeImage], found: dict[str, Measured]
+) -> list[float]:
+    angles = (limit.angle(found[x.name]) for x in images if at_screen(x))
+    return [angle for angle in angles if angle is not None]
+
+
+def choose_limits(
+    images: list[HeadposeImage], found: dict[str, Measured]
+) -> dict[str, dict[str, float]]:
+    """The alert limits by the rule, as settings sections (``{"head_pose": {...}, ...}``)."""
+    chosen: dict[str, dict[str, float]] = {"head_pose": {}, "gaze": {}}
+    for limit in LIMITS:
+        chosen[limit.section][limit.field] = smallest_limit(at_screen_angles(limit, images, found))
+    return chosen
+
+
+def _md(text: str) -> str:
+    """Text for a Markdown table cell (pipes escaped)."""
+    return text.replace("|", "\\|")
+
+
+def _units(images: list[HeadposeImage]) -> str:
+    persons = sorted(
+        {x.unit.removeprefix("pointing04_") for x in images if x.dataset == "pointing04"}
+    )
+    aflw = sum(x.dataset == "aflw2000-3d" for x in images)
+    return f"Pointing'04 {', '.join(persons)}; {aflw} AFLW2000-3D images"
+
+
+def _per_unit(
+    rows: list[tuple[HeadposeImage, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """Rows grouped by the image's unit (person, or AFLW2000 image), stacked."""
+    grouped: dict[str, list[np.ndarray]] = {}
+    for image, values in rows:
+        grouped.setdefault(image.unit, []).append(values)
+    return {unit: np.stack(values) for unit, values in grouped.items()}
+
+
+def _mae(groups: dict[str, np.ndarray], column: int) -> Estimate:
+    return by_units({u: np.abs(v[:, column]) for u, v in groups.items()})
+
+
+MAE_SUBSETS: dict[str, Callable[[HeadposeImage], bool]] = {
+    "pointing04": lambda x: x.dataset == "pointing04",
+    MODERATE: lambda x: (
+        x.dataset == "pointing04" and abs(x.truth[0]) <= 45 and abs(x.truth[1]) <= 30
+    ),
+    "aflw2000-3d": lambda x: x.dataset == "aflw2000-3d",
+    "aflw2000-3d |yaw|<=50": lambda x: x.dataset == "aflw2000-3d" and abs(x.truth[0]) <= 50,
+}
+
+
+def pose_errors(
+    images: list[HeadposeImage], found: dict[str, Measured], keep: Callable[[HeadposeImage], bool]
+) -> dict[str, np.ndarray]:
+    """Per unit, (yaw, pitch, roll) errors of the scored images (roll nan when unlabelled)."""
+    rows = []
+    for x in images:
+        pose = found[x.name].pose
+        if keep(x) and pose is not None:
+            error = np.subtract((pose.yaw_deg, pose.pitch_deg, pose.roll_deg), x.truth)
+            rows.append((x, np.where([True, True, x.roll_annotated], error, np.nan)))
+    return _per_unit(rows)
+
+
+def pose_table(
+    images: list[HeadposeImage], found: dict[str, Measured]
+) -> tuple[list[str], dict[str, tuple[Estimate, Estimate, Estimate]]]:
+    """MAE per subset; also returns the estimates for the summary."""
+    lines = [
+        "| subset | images | units | no face | no mesh | MAE yaw | MAE pitch | MAE roll "
+        "| floor (all dev images): yaw / pitch / roll |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    maes = {}
+    for title, keep in MAE_SUBSETS.items():
+        chosen = [x for x in images if keep(x)]
+        groups = pose_errors(images, found, keep)
+        no_face = sum(not found[x.name].face_found for x in chosen)
+        scored = sum(len(v) for v in groups.values())
+        roll = {u: v[~np.isnan(v[:, 2])] for u, v in groups.items()}
+        mae = (_mae(groups, 0), _mae(groups, 1), _mae({u: v for u, v in roll.items() if len(v)}, 2))
+        maes[title] = mae
+        floor = FLOOR.get(title)
+        floor_text = (
+            "" if floor is None else " / ".join("n/a" if v is None else f"{v:.2f}" for v in floor)
+        )
+        lines.append(
+            f"| {_md(title)} | {len(chosen)} | {len(groups)} | {no_face} | "
+            f"{len(chosen) - scored - no_face} | "
+            + " | ".join(m.format(2, units=False) for m in mae)
+            + f" | {floor_text} |"
+        )
+    return lines, maes
+
+
+def _slope(rows: np.ndarray) -> float:
+    return float(np.polyfit(rows[:, 0], rows[:, 1], 1)[0])
+
+
+def gaze_table(images: list[HeadposeImage], found: dict[str, Measured]) -> list[str]:
+    """Head alone vs head + eyes against the Pointing'04 look-at directions."""
+    subset = [
+        x
+        for x in images
+        if MAE_SUBSETS[MODERATE](x)
+        and found[x.name].gaze is not None
+        and found[x.name].pose is not None
+    ]
+    lines = [
+        f"| Pointing'04, \\|yaw\\|<=45 & \\|pitch\\|<=30, eyes open ({len(subset)} images, "
+        f"{len({x.unit for x in subset})} persons) | MAE yaw | MAE pitch | slope yaw | "
+        "slope pitch |",
+        "|---|---|---|---|---|",
+    ]
+    estimates = {"head pose alone": head_angles, "gaze = head + eyes": gaze_angles}
+    for title, angles in estimates.items():
+        rows = []
+        for x in subset:
+            yaw, pitch = angles(found[x.name]) or (math.nan, math.nan)
+            rows.append((x, np.array([x.truth[0], yaw, x.truth[1], pitch])))
+        groups = _per_unit(rows)  # per image: label yaw, yaw, label pitch, pitch
+        cells = [
+            by_units({u: np.abs(v[:, 1] - v[:, 0]) for u, v in groups.items()}),
+            by_units({u: np.abs(v[:, 3] - v[:, 2]) for u, v in groups.items()}),
+            by_units({u: v[:, 0:2] for u, v in groups.items()}, _slope),
+            by_units({u: v[:, 2:4] for u, v in groups.items()}, _slope),
+        ]
+        lines.append(f"| {title} | " + " | ".join(c.format(2, units=False) for c in cells) + " |")
+    return lines
+
+
+def limits_table(
+    images: list[HeadposeImage], found: dict[str, Measured], chosen: dict[str, dict[str, float]]
+) -> list[str]:
+    defaults = {"head_pose": HeadPoseSettings(), "gaze": GazeSettings()}
+    lines = [
+        "| setting | alert | default | chosen on tune | tune faces at the screen beyond it |",
+        "|---|---|---|---|---|",
+    ]
+    for limit in LIMITS:
+        angles = at_screen_angles(limit, images, found)
+        value = chosen[limit.section][limit.field]
+        lines.append(
+            f"| `{limit.section}.{limit.field}` | {limit.code} | "
+            f"{getattr(defaults[limit.section], limit.field):g} | **{value:g}** | "
+            f"{Rate(sum(a > value for a in angles), len(angles))} |"
+        )
+    return lines
+
+
+ALERTS = ("HEAD_TURNED", "LOOKING_DOWN", "LOOKING_UP", "GAZE_AWAY")
+
+
+def _fired(images: list[HeadposeImage], found: dict[str, Measured], code: str) -> Rate:
+    return Rate(sum(code in found[x.name].alerts for x in images), len(images))
+
+
+def alert_table(images: list[HeadposeImage], found: dict[str, Measured]) -> list[str]:
+    """Each alert on each labelled set (Pointing'04 images with a face found)."""
+    seen = [x for x in images if x.dataset == "pointing04" and found[x.name].face_found]
+    sets = {title: [x for x in seen if keep(x)] for title, keep in LABEL_SETS.items()}
+    lines = [
+        "| alert | " + " | ".join(f"{t} ({len(s)} images)" for t, s in sets.items()) + " |",
+        "|---|" + "---|" * len(sets),
+    ]
+    for code in ALERTS:
+        lines.append(
+            f"| {code} | " + " | ".join(str(_fired(s, found, code)) for s in sets.values()) + " |"
+        )
+    return lines
+
+
+def direction_table(images: list[HeadposeImage], found: dict[str, Measured]) -> list[str]:
+    """How often each alert fires per labelled Pointing'04 direction (faces found)."""
+    seen = [x for x in images if x.dataset == "pointing04" and found[x.name].face_found]
+    groups = [
+        (
+            f"\\|yaw\\| {yaw}, pitch 0",
+            [x for x in seen if abs(x.truth[0]) == yaw and x.truth[1] == 0],
+        )
+        for yaw in (0, 15, 30, 45, 60, 75, 90)
+    ] + [
+        (f"yaw 0, pitch {pitch:+d}", [x for x in seen if x.truth[0] == 0 and x.truth[1] == pitch])
+        for pitch in (-60, -30, -15, 15, 30, 60)
+    ]
+    lines = [
+        "| Pointing'04 label | images | " + " | ".join(ALERTS) + " |",
+        "|---|---|" + "---|" * len(ALERTS),
+    ]
+    for title, group in groups:
+        cells = [_fired(group, found, code).percent(0) for code in ALERTS]
+        lines.append(f"| {title} | {len(group)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def mirrored(image: np.ndarray) -> np.ndarray:
@@ -145,237 +436,297 @@ def rotated(image: np.ndarray, clockwise_deg: float) -> np.ndarray:
     return cv2.warpAffine(image, matrix, (new_w, new_h), borderValue=(127, 127, 127))
 
 
-def turned_pose(pose: tuple[float, float, float], clockwise_deg: float) -> tuple[float, ...]:
+def turned_pose(pose: HeadPose, clockwise_deg: float) -> HeadPose:
     """The pose a head has after the image turns: the same rotation, then a roll about the
     camera axis (exactly a roll change for a frontal face, a mix for a turned one)."""
-    before = rotation_matrix(HeadPose(*pose))
-    after = pose_from_matrix(rotation_matrix(HeadPose(0.0, 0.0, clockwise_deg)) @ before)
-    return after.yaw_deg, after.pitch_deg, after.roll_deg
+    return pose_from_matrix(
+        rotation_matrix(HeadPose(0.0, 0.0, clockwise_deg)) @ rotation_matrix(pose)
+    )
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None or np.isnan(value) else f"{value:.{digits}f}"
-
-
-def _md(text: str) -> str:
-    """Text for a Markdown table cell (pipes escaped)."""
-    return text.replace("|", "\\|")
-
-
-def pose_table(items: list[Labelled], found: dict[str, Measured]) -> list[str]:
-    subsets: dict[str, Callable[[Labelled], bool]] = {
-        "all": lambda _: True,
-        "pointing04": lambda x: x.dataset == "pointing04",
-        "pointing04 |yaw|<=45 & |pitch|<=30": lambda x: (
-            x.dataset == "pointing04" and abs(x.truth[0]) <= 45 and abs(x.truth[1]) <= 30
-        ),
-        "aflw2000-3d": lambda x: x.dataset == "aflw2000-3d",
-        "aflw2000-3d |yaw|<=50": lambda x: x.dataset == "aflw2000-3d" and abs(x.truth[0]) <= 50,
-    }
-    lines = [
-        "| subset | n | no face | no mesh | MAE yaw | MAE pitch | MAE roll "
-        "| floor: yaw / pitch / roll |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for title, keep in subsets.items():
-        chosen = [x for x in items if keep(x)]
-        scored = [(x, found[x.name].pose) for x in chosen if found[x.name].pose is not None]
-        errors = np.array([np.abs(np.subtract(pose, x.truth)) for x, pose in scored])
-        roll = [e[2] for (x, _), e in zip(scored, errors, strict=True) if x.roll_annotated]
-        floor = FLOOR.get(title)
-        floor_text = "" if floor is None else " / ".join(_fmt(v) for v in floor)
-        no_face = sum(not found[x.name].face_found for x in chosen)
-        lines.append(
-            f"| {_md(title)} | {len(chosen)} | {no_face} | {len(chosen) - len(scored) - no_face} "
-            f"| {_fmt(errors[:, 0].mean())} | {_fmt(errors[:, 1].mean())} "
-            f"| {_fmt(float(np.mean(roll)) if roll else None)} | {floor_text} |"
-        )
-    return lines
-
-
-def gaze_table(items: list[Labelled], found: dict[str, Measured]) -> list[str]:
-    """Head alone vs head + eyes against the Pointing'04 look-at directions."""
-    subset = [
-        x
-        for x in items
-        if x.dataset == "pointing04"
-        and abs(x.truth[0]) <= 45
-        and abs(x.truth[1]) <= 30
-        and found[x.name].gaze is not None
-        and found[x.name].pose is not None
-    ]
-    truth = np.array([x.truth[:2] for x in subset])
-    head = np.array([found[x.name].pose[:2] for x in subset])  # type: ignore[index]
-    gaze = np.array([found[x.name].gaze[:2] for x in subset])  # type: ignore[index]
-    lines = [
-        "| Pointing'04, \\|yaw\\|<=45 & \\|pitch\\|<=30, eyes open "
-        f"(n={len(subset)}) | MAE yaw | MAE pitch | slope yaw | slope pitch |",
-        "|---|---|---|---|---|",
-    ]
-    for title, values in (("head pose alone", head), ("gaze = head + eyes", gaze)):
-        err = np.abs(values - truth).mean(axis=0)
-        slopes = [np.polyfit(truth[:, k], values[:, k], 1)[0] for k in (0, 1)]
-        lines.append(
-            f"| {title} | {err[0]:.2f} | {err[1]:.2f} | {slopes[0]:.2f} | {slopes[1]:.2f} |"
-        )
-    return lines
+def _angles(pose: HeadPose) -> np.ndarray:
+    return np.array([pose.yaw_deg, pose.pitch_deg, pose.roll_deg])
 
 
 def consistency_table(
-    pipeline: Pipeline, eval_dir: Path, items: list[Labelled], found: dict[str, Measured]
+    pipeline: Pipeline, images: list[HeadposeImage], found: dict[str, Measured]
 ) -> list[str]:
     """Mirror and in-plane rotation checks on the faces with moderate labelled pose."""
     subset = [
         x
-        for x in items
+        for x in images
         if found[x.name].pose is not None and abs(x.truth[0]) <= 45 and abs(x.truth[1]) <= 30
     ]
-    flips, yaw_sum, roll_sum, pitch_diff, iris_flips, iris_sum = [], [], [], [], [], []
-    roll_plus, roll_minus, off_expected = [], [], []
+    flips: list[bool] = []
+    iris_flips: list[bool] = []
+    # Per image: |yaw + m. yaw|, |roll + m. roll|, |pitch - m. pitch|, |iris_x + m. iris_x|.
+    mirror_rows: list[tuple[HeadposeImage, np.ndarray]] = []
+    # Per image and turn: roll change less the turn, then |pose - exactly turned pose|.
+    turn_rows: list[tuple[HeadposeImage, np.ndarray]] = []
     for x in subset:
-        image = cv2.imread(str(eval_dir / "headpose" / "images" / x.name))
+        image = read_image(x.path)
         base = found[x.name]
         assert base.pose is not None
         mirror = measure(pipeline, mirrored(image))
         if mirror.pose is not None:
-            yaw_sum.append(abs(base.pose[0] + mirror.pose[0]))
-            roll_sum.append(abs(base.pose[2] + mirror.pose[2]))
-            pitch_diff.append(abs(base.pose[1] - mirror.pose[1]))
-            if abs(base.pose[0]) > 5:
-                flips.append(np.sign(base.pose[0]) != np.sign(mirror.pose[0]))
-        if mirror.gaze is not None and base.gaze is not None:
-            iris_sum.append(abs(base.gaze[2] + mirror.gaze[2]))
-            if abs(base.gaze[2]) > 0.05:
-                iris_flips.append(np.sign(base.gaze[2]) != np.sign(mirror.gaze[2]))
-        for angle, store in ((ROTATION_DEG, roll_plus), (-ROTATION_DEG, roll_minus)):
-            turned = measure(pipeline, rotated(image, angle))
-            if turned.pose is not None:
-                store.append(turned.pose[2] - base.pose[2])
-                off_expected.append(np.abs(np.subtract(turned.pose, turned_pose(base.pose, angle))))
-    n = len(subset)
+            yaw, pitch, roll = _angles(base.pose)
+            m_yaw, m_pitch, m_roll = _angles(mirror.pose)
+            iris = np.nan
+            if base.gaze is not None and mirror.gaze is not None:
+                iris = abs(base.gaze.iris_x + mirror.gaze.iris_x)
+                if abs(base.gaze.iris_x) > 0.05:
+                    iris_flips.append(np.sign(base.gaze.iris_x) != np.sign(mirror.gaze.iris_x))
+            mirror_rows.append(
+                (x, np.array([abs(yaw + m_yaw), abs(roll + m_roll), abs(pitch - m_pitch), iris]))
+            )
+            if abs(yaw) > 5:
+                flips.append(np.sign(yaw) != np.sign(m_yaw))
+        for angle in (ROTATION_DEG, -ROTATION_DEG):
+            after = measure(pipeline, rotated(image, angle)).pose
+            if after is not None:
+                change = after.roll_deg - base.pose.roll_deg - angle
+                off = np.abs(_angles(after) - _angles(turned_pose(base.pose, angle)))
+                turn_rows.append((x, np.array([change, *off])))
+    mirror_units, turn_units = _per_unit(mirror_rows), _per_unit(turn_rows)
+
+    def mean_of(groups: dict[str, np.ndarray], column: int, digits: int = 2) -> str:
+        values = {u: v[:, column][~np.isnan(v[:, column])] for u, v in groups.items()}
+        return by_units(values).format(digits, units=False)
+
+    def median_of(column: int) -> str:
+        values = {u: v[:, column] for u, v in turn_units.items()}
+        return by_units(values, np.median).format(2, units=False)
+
     return [
-        f"| check ({n} faces with \\|yaw\\|<=45 & \\|pitch\\|<=30 labels) | result |",
+        f"| check ({len(subset)} faces with \\|yaw\\|<=45 & \\|pitch\\|<=30 labels, "
+        f"{len({x.unit for x in subset})} units) | result (95% interval) |",
         "|---|---|",
-        f"| mirror: yaw changes sign (faces with \\|yaw\\| > 5) | {np.mean(flips):.1%} "
-        f"of {len(flips)} |",
-        f"| mirror: mean \\|yaw + mirrored yaw\\| | {np.mean(yaw_sum):.2f} deg |",
-        f"| mirror: mean \\|roll + mirrored roll\\| | {np.mean(roll_sum):.2f} deg |",
-        f"| mirror: mean \\|pitch - mirrored pitch\\| | {np.mean(pitch_diff):.2f} deg |",
-        f"| mirror: horizontal iris offset changes sign (\\|iris_x\\| > 0.05) | "
-        f"{np.mean(iris_flips):.1%} of {len(iris_flips)} |",
-        f"| mirror: mean \\|iris_x + mirrored iris_x\\| | {np.mean(iris_sum):.3f} half widths |",
-        f"| image turned {ROTATION_DEG:+.0f} deg (clockwise): roll change, median "
-        f"(mean abs error) | {np.median(roll_plus):+.2f} deg "
-        f"({np.mean(np.abs(np.subtract(roll_plus, ROTATION_DEG))):.2f}) |",
-        f"| image turned {-ROTATION_DEG:+.0f} deg: roll change, median (mean abs error) | "
-        f"{np.median(roll_minus):+.2f} deg "
-        f"({np.mean(np.abs(np.add(roll_minus, ROTATION_DEG))):.2f}) |",
-        f"| image turned +-{ROTATION_DEG:.0f} deg: mean abs difference from the exactly "
-        f"turned pose (yaw / pitch / roll) | "
-        f"{' / '.join(f'{v:.2f}' for v in np.mean(off_expected, axis=0))} deg |",
+        f"| mirror: yaw changes sign (faces with \\|yaw\\| > 5) | {Rate(sum(flips), len(flips))} |",
+        f"| mirror: mean \\|yaw + mirrored yaw\\|, deg | {mean_of(mirror_units, 0)} |",
+        f"| mirror: mean \\|roll + mirrored roll\\|, deg | {mean_of(mirror_units, 1)} |",
+        f"| mirror: mean \\|pitch - mirrored pitch\\|, deg | {mean_of(mirror_units, 2)} |",
+        "| mirror: horizontal iris offset changes sign (\\|iris_x\\| > 0.05) | "
+        f"{Rate(sum(iris_flips), len(iris_flips))} |",
+        "| mirror: mean \\|iris_x + mirrored iris_x\\|, half eye widths | "
+        f"{mean_of(mirror_units, 3, 3)} |",
+        f"| image turned +-{ROTATION_DEG:.0f} deg: median (roll change - turn), deg | "
+        f"{median_of(0)} |",
+        f"| image turned +-{ROTATION_DEG:.0f} deg: mean \\|roll change - turn\\|, deg | "
+        f"{by_units({u: np.abs(v[:, 0]) for u, v in turn_units.items()}).format(2, units=False)} |",
+        f"| image turned +-{ROTATION_DEG:.0f} deg: mean abs difference from the exactly turned "
+        "pose, yaw / pitch / roll, deg | "
+        + " / ".join(mean_of(turn_units, column) for column in (1, 2, 3))
+        + " |",
     ]
 
 
-def alert_rate_table(items: list[Labelled], found: dict[str, Measured]) -> list[str]:
-    """How often each alert fires per labelled Pointing'04 direction, over the images where a
-    face was detected (a detected face the mesh cannot measure counts as HEAD_TURNED)."""
-    lines = [
-        "| Pointing'04 label | n | HEAD_TURNED | LOOKING_DOWN | LOOKING_UP | GAZE_AWAY |",
-        "|---|---|---|---|---|---|",
-    ]
-    p04 = [x for x in items if x.dataset == "pointing04" and found[x.name].face_found]
-    groups: list[tuple[str, list[Labelled]]] = []
-    for yaw in (0, 15, 30, 45, 60, 75, 90):
-        groups.append(
-            (
-                f"\\|yaw\\| {yaw}, pitch 0",
-                [x for x in p04 if abs(x.truth[0]) == yaw and x.truth[1] == 0],
-            )
-        )
-    for pitch in (-60, -30, -15, 15, 30, 60):
-        groups.append(
-            (
-                f"yaw 0, pitch {pitch:+d}",
-                [x for x in p04 if x.truth[0] == 0 and x.truth[1] == pitch],
-            )
-        )
-    for title, group in groups:
-        rates = [
-            np.mean([code in found[x.name].alerts for x in group])
-            for code in ("HEAD_TURNED", "LOOKING_DOWN", "LOOKING_UP", "GAZE_AWAY")
-        ]
-        lines.append(f"| {title} | {len(group)} | " + " | ".join(f"{r:.0%}" for r in rates) + " |")
-    return lines
-
-
-def lfw_table(pipeline: Pipeline, eval_dir: Path) -> list[str]:
-    """Eyes, mouth and distance on the 240 LFW faces, each placed in a 640x480 frame at two
-    sizes: doubling the face's size is what moving to half the distance looks like."""
-    paths = sorted((eval_dir / "faces" / "identities").glob("*/*.jpg"))
-    closed, mouth, ratios, iris = [], [], [], []
-    for path in paths:
-        face = cv2.imread(str(path))
+def lfw_table(pipeline: Pipeline, photos: list[tuple[str, Path]]) -> list[str]:
+    """Eyes, mouth and distance on LFW faces, each placed in a 640x480 frame at two sizes:
+    doubling the face's size is what moving to half the distance looks like."""
+    closed: list[bool] = []
+    mouth: list[bool] = []
+    both_iris: list[bool] = []
+    ratios: dict[str, list[float]] = {}
+    for person, path in photos:
+        face = read_image(path)
         base = measure(pipeline, in_webcam_frame(face, FACE_PX))
         if base.eyes_closed is None:
             continue
         closed.append(base.eyes_closed)
         mouth.append(base.mouth_open)
         near = measure(pipeline, in_webcam_frame(face, 2 * FACE_PX))
-        if base.distance_cm is not None and near.distance_cm is not None:
-            ratios.append(near.distance_cm / base.distance_cm)
-            iris.append(base.distance_source == "iris" and near.distance_source == "iris")
+        if base.distance is not None and near.distance is not None:
+            ratios.setdefault(person, []).append(near.distance.cm / base.distance.cm)
+            both_iris.append(base.distance.source == near.distance.source == "iris")
+    ratio = by_units({p: np.array(r) for p, r in ratios.items()}, np.median)
     return [
-        f"| LFW faces ({len(paths)} photos, {FACE_PX} px tall in 640x480; {len(closed)} meshed) "
-        "| result |",
+        f"| LFW faces ({len(photos)} photos of {len({p for p, _ in photos})} persons, {FACE_PX} "
+        f"px tall in 640x480; {len(closed)} meshed) | result (95% interval) |",
         "|---|---|",
-        f"| EYES_CLOSED fires | {np.mean(closed):.1%} |",
-        f"| MOUTH_OPEN fires | {np.mean(mouth):.1%} |",
-        f"| distance with the face twice as large / as is, median (expected 0.50) | "
-        f"{np.median(ratios):.3f} (IQR {np.percentile(ratios, 25):.3f}-"
-        f"{np.percentile(ratios, 75):.3f}, n={len(ratios)}, both from the iris: "
-        f"{np.mean(iris):.0%}) |",
+        f"| EYES_CLOSED fires | {Rate(sum(closed), len(closed))} |",
+        f"| MOUTH_OPEN fires | {Rate(sum(mouth), len(mouth))} |",
+        "| distance with the face twice as large / as is, median (expected 0.500) | "
+        f"{ratio.format(3, units=False)} |",
+        f"| both distances from the iris | {Rate(sum(both_iris), len(both_iris))} |",
     ]
 
 
-def run(eval_dir: Path, models_dir: Path) -> str:
-    pipeline = load_pipeline(models_dir)
-    items = labelled_images(eval_dir)
-    found = {
-        x.name: measure(pipeline, cv2.imread(str(eval_dir / "headpose" / "images" / x.name)))
-        for x in items
+def reference_line(split: dict[Split, list[HeadposeImage]]) -> str:
+    """Which images the shipped reference face came from, and whether they are all tune."""
+    reference = load_reference()
+    tune = {x.name for x in split["tune"]}
+    outside = [name for name in (*reference.sources, *reference.depth_sources) if name not in tune]
+    if outside:
+        print(f"WARNING: the shipped reference face was built from non-tune images {outside}")
+    return (
+        f"Reference face (`tools/build_reference.py`): {len(reference.sources)} frontal images of "
+        f"the {reference.split} persons, depth scale {reference.depth_scale:.2f} chosen on "
+        f"{len(reference.depth_sources)} {reference.split} AFLW2000-3D faces"
+        + (f" (**not tune only: {', '.join(outside)}**)." if outside else "; no report image.")
+    )
+
+
+def mirror_disagreement(pipeline: Pipeline, images: list[HeadposeImage]) -> float:
+    """Mean |iris_x + mirrored iris_x| (half eye widths): 0 when a mirrored face's eyes point
+    exactly the other way, as they should."""
+    sums = []
+    for x in images:
+        image = read_image(x.path)
+        gaze, mirror = measure(pipeline, image).gaze, measure(pipeline, mirrored(image)).gaze
+        if gaze is not None and mirror is not None:
+            sums.append(abs(gaze.iris_x + mirror.iris_x))
+    return float(np.mean(sums)) if sums else math.nan
+
+
+def choose_crop_turn(models_dir: Path, tune: list[HeadposeImage]) -> tuple[float, list[str]]:
+    """``face_mesh.max_crop_turn_deg`` by its rule: on the tune faces turned 30 or 45 deg
+    (pitch 0: turned enough for a detector's eye points to go astray, still meshed), the grid
+    value with the most mirror-consistent gaze; ties to the larger value (fewer second
+    passes). Returns the choice and its table rows."""
+    turned_faces = [
+        x
+        for x in tune
+        if x.dataset == "pointing04" and x.truth[1] == 0 and abs(x.truth[0]) in (30, 45)
+    ]
+    scores = {
+        value: mirror_disagreement(
+            load_pipeline(models_dir, face_mesh={"max_crop_turn_deg": value}), turned_faces
+        )
+        for value in CROP_TURN_GRID
     }
+    chosen = min(scores, key=lambda v: (round(scores[v], 3), -v))
+    rows = [
+        f"| {value:g} | {scores[value]:.3f} |" + (" **chosen** |" if value == chosen else " |")
+        for value in CROP_TURN_GRID
+    ]
+    return chosen, [
+        f"| `face_mesh.max_crop_turn_deg` ({len(turned_faces)} tune faces turned 30-45 deg) | "
+        "mean \\|iris_x + mirrored iris_x\\| | |",
+        "|---|---|---|",
+        *rows,
+    ]
+
+
+def run(args: argparse.Namespace) -> EvalReport:
+    split = headpose_split(headpose_images(args.eval_dir))
+    tune, report = split["tune"], split["report"]
+    crop_turn, crop_rows = choose_crop_turn(args.models_dir, tune)
+    if crop_turn != FaceMeshSettings().max_crop_turn_deg:
+        print(
+            f"WARNING: the tune split chooses face_mesh.max_crop_turn_deg {crop_turn:g}, "
+            f"not the default {FaceMeshSettings().max_crop_turn_deg:g}"
+        )
+    tune_found = measure_all(load_pipeline(args.models_dir), tune)
+    chosen = choose_limits(tune, tune_found)
+    defaults = {"head_pose": HeadPoseSettings().model_dump(), "gaze": GazeSettings().model_dump()}
+    changed = [
+        f"{section}.{name}: {defaults[section][name]:g} -> {value:g}"
+        for section, values in chosen.items()
+        for name, value in values.items()
+        if defaults[section][name] != value
+    ]
+    if changed:
+        print(
+            "WARNING: the tune split chooses limits other than the defaults in "
+            f"proctor/settings.py: {'; '.join(changed)}"
+        )
+    pipeline = load_pipeline(args.models_dir, **chosen)
+    found = measure_all(pipeline, report)
     measured = [m for m in found.values() if m.pose is not None]
-    latency = {name: statistics.median(m.timings_ms[name] for m in measured) for name in ADDED}
+    latency = {name: statistics.median(m.timings_ms[name] for m in measured) for name in TIMED}
     total = statistics.median(sum(m.timings_ms.values()) for m in measured)
-    sections = [
-        "Command: `python -m proctor.eval pose --write-readme` (2-core CPU).",
+    pose_lines, maes = pose_table(report, found)
+    lfw_report = lfw_split(args.eval_dir)["report"]
+    details = [
+        "Command: `python -m proctor.eval pose --write` (2-core CPU, load average "
+        f"{os.getloadavg()[0]:.1f}).",
         "",
-        "Head pose, primary face, MAE in degrees (API signs; labels mapped, see "
-        "`proctor/eval/pose.py`); floor = YuNet 5-point PnP from the data set's MANIFEST:",
+        f"Splits: tune = {_units(tune)}; report = {_units(report)}; LFW by person "
+        f"({len({p for p, _ in lfw_report})} report persons). {reference_line(split)}",
         "",
-        *pose_table(items, found),
+        "Alert limits chosen on the tune split (rule: the smallest 5-deg grid value that at most "
+        f"1% of the tune faces labelled at the screen exceed; {sum(map(at_screen, tune))} such "
+        "images):",
         "",
-        "Gaze against the Pointing'04 labels (the directions the subjects were told to look; "
-        "slope = fitted measured-per-labelled degree):",
+        *limits_table(tune, tune_found, chosen),
         "",
-        *gaze_table(items, found),
+        "The face mesh's second pass (the crop turned to the mesh's own eye line when the "
+        "detector's eye points leave the face rolled by more than the limit inside its crop), "
+        "limit chosen on the tune split by the most mirror-consistent gaze:",
         "",
-        "Alert rates with the default thresholds:",
+        *crop_rows,
         "",
-        *alert_rate_table(items, found),
+        "Head pose on the report split, primary face, MAE in degrees with a 95% bootstrap "
+        "interval over units (persons; images for AFLW2000-3D); the floor is YuNet 5-point PnP "
+        "from the MANIFEST, measured on all dev images, not on this split:",
         "",
-        "Geometric consistency (no labels needed):",
+        *pose_lines,
         "",
-        *consistency_table(pipeline, eval_dir, items, found),
+        "Gaze against the Pointing'04 labels on the report split (the directions the subjects "
+        "were told to look, eyes included; slope = fitted measured-per-labelled degree; "
+        "intervals over persons):",
         "",
-        *lfw_table(pipeline, eval_dir),
+        *gaze_table(report, found),
         "",
-        f"Added latency per face, median over the {len(measured)} single-face head-pose images: "
+        "Alerts on the report split at the chosen limits (Pointing'04 images with a face found; "
+        "a detected face the mesh cannot measure raises HEAD_TURNED):",
+        "",
+        *alert_table(report, found),
+        "",
+        "Per labelled direction (report split):",
+        "",
+        *direction_table(report, found),
+        "",
+        "Geometric consistency on the report split (no labels needed; means with a bootstrap "
+        "interval over units):",
+        "",
+        *consistency_table(pipeline, report, found),
+        "",
+        *lfw_table(pipeline, lfw_report),
+        "",
+        f"Added latency per face, median over the {len(measured)} measured report images: "
         f"**{total:.1f} ms** ("
         + ", ".join(f"{name} {ms:.1f}" for name, ms in latency.items())
-        + " ms; on a 2-core CPU).",
+        + " ms; informative only, it depends on the machine's load).",
     ]
-    return "\n".join(sections)
+    return EvalReport("\n".join(details), summary(report, found, maes))
+
+
+def summary(
+    report: list[HeadposeImage], found: dict[str, Measured], maes: dict[str, tuple[Estimate, ...]]
+) -> str:
+    seen = [x for x in report if x.dataset == "pointing04" and found[x.name].face_found]
+    moderate = maes[MODERATE]
+    aflw = maes["aflw2000-3d"]
+    persons = len({x.unit for x in seen})
+    images = sum(x.dataset == "aflw2000-3d" for x in report)
+
+    def rates(code: str, away: Callable[[HeadposeImage], bool]) -> str:
+        return (
+            f"{_fired([x for x in seen if at_screen(x)], found, code)} / "
+            f"{_fired([x for x in seen if away(x)], found, code)}"
+        )
+
+    return "\n".join(
+        [
+            "**Head pose, gaze** ([details](docs/accuracy.md#head-pose-gaze-mouth-distance)):",
+            "",
+            "| figure | split | value (95% interval) |",
+            "|---|---|---|",
+            f"| head yaw / pitch MAE, Pointing'04 \\|yaw\\|<=45 & \\|pitch\\|<=30 | report, "
+            f"{persons} persons | {moderate[0].format(1, units=False)} / "
+            f"{moderate[1].format(1, units=False)} deg |",
+            f"| head yaw / pitch / roll MAE, AFLW2000-3D | report, {images} images | "
+            + " / ".join(m.format(1, units=False) for m in aflw)
+            + " deg |",
+            f"| HEAD_TURNED on faces at the screen / turned >= {AWAY_YAW_DEG:.0f} deg | report, "
+            f"{persons} persons | {rates('HEAD_TURNED', turned)} |",
+            f"| GAZE_AWAY on faces at the screen / turned >= {AWAY_YAW_DEG:.0f} deg | report, "
+            f"{persons} persons | {rates('GAZE_AWAY', turned)} |",
+            f"| LOOKING_DOWN on faces at the screen / down >= {AWAY_PITCH_DEG:.0f} deg | report, "
+            f"{persons} persons | {rates('LOOKING_DOWN', down)} |",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

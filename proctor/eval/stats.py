@@ -10,7 +10,7 @@ intervals overlap are a tie.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -46,7 +46,7 @@ class Rate:
         return wilson(self.k, self.n)
 
     def percent(self, digits: int = 1) -> str:
-        """``25.0% (3/12; 9.0-53.3%)``."""
+        """``25.0% (3/12; 8.9-53.2%)``."""
         if not self.n:
             return "n/a (0/0)"
         low, high = self.interval
@@ -68,13 +68,12 @@ class Estimate:
     high: float
     units: int
 
-    def format(self, digits: int = 3) -> str:
+    def format(self, digits: int = 3, units: bool = True) -> str:
+        """``8.73 (7.90-9.61, 3 units)``; ``units=False`` where a table has a units column."""
         if math.isnan(self.value):
             return "n/a"
-        return (
-            f"{self.value:.{digits}f} ({self.low:.{digits}f}-{self.high:.{digits}f}, "
-            f"{self.units} units)"
-        )
+        count = f", {self.units} units" if units else ""
+        return f"{self.value:.{digits}f} ({self.low:.{digits}f}-{self.high:.{digits}f}{count})"
 
     def __str__(self) -> str:
         return self.format()
@@ -103,6 +102,22 @@ def bootstrap(
         return Estimate(value, math.nan, math.nan, len(units))
     low, high = np.percentile(draws, [2.5, 97.5])
     return Estimate(value, float(low), float(high), len(units))
+
+
+def by_units(
+    groups: Mapping[str, np.ndarray],
+    statistic: Callable[[np.ndarray], float] = np.mean,
+) -> Estimate:
+    """``statistic`` of every unit's values pooled (``np.concatenate``), with the interval
+    from resampling the units: a mean error over a person's many images, or a slope over
+    (label, measured) rows, without pretending the images are independent."""
+    names = sorted(groups)
+
+    def pooled(chosen: Sequence[str]) -> float:
+        values = [groups[name] for name in chosen if len(groups[name])]
+        return float(statistic(np.concatenate(values))) if values else math.nan
+
+    return bootstrap(names, pooled)
 
 
 def tie(a: Rate | Estimate, b: Rate | Estimate) -> bool:

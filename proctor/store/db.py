@@ -3,7 +3,12 @@
 SQLite (the embedded default) runs in WAL mode with foreign keys on; read transactions
 begin deferred and write transactions ``BEGIN IMMEDIATE``, so concurrent writers queue on
 the database lock instead of failing halfway, and a crash leaves every transaction either
-whole or absent. PostgreSQL (``postgresql+psycopg://…``) needs nothing special.
+whole or absent. On PostgreSQL (``postgresql+psycopg://…``) read transactions run
+``REPEATABLE READ``, so a read of several statements sees one snapshot as it does on SQLite
+(the default, ``READ COMMITTED``, gives every statement its own); write transactions keep
+``READ COMMITTED`` and take row locks (``SELECT ... FOR UPDATE``) where SQLite's single
+writer lock serialised them, so each statement after a lock sees what the previous holder
+committed, and no write ever fails with a serialisation error.
 
 Migrations are Alembic's (``proctor/store/migrations``). A database made by the first
 release (the same tables, no ``alembic_version``) is stamped as revision 0001 and upgraded,
@@ -18,8 +23,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The revision whose tables equal the first release's hand-written SQLite schema.
@@ -27,11 +34,16 @@ LEGACY_REVISION = "0001"
 _IMMEDIATE = "proctor_immediate"
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=0,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -52,16 +64,26 @@ def _sqlite_engine(url: str) -> Engine:
 class Database:
     """The engine, its sessions, and the migration step, for one database URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 40) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self.engine = (
-            _sqlite_engine(url)
+            _sqlite_engine(url, pool_size)
             if self.dialect == "sqlite"
-            else create_engine(url, pool_pre_ping=True)
+            else create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=min(10, pool_size),
+                max_overflow=max(0, pool_size - 10),
+            )
         )
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        reader = (
+            self.engine.execution_options(isolation_level="REPEATABLE READ")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
+        self._read_sessions = sessionmaker(reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 
     def migrate(self) -> None:
@@ -89,6 +111,15 @@ class Database:
         """One atomic write transaction: all of it lands, or none of it."""
         with self._write_sessions() as session, session.begin():
             yield session
+
+    def insert_ignoring_duplicates(self, table: Table) -> Insert:
+        """``INSERT ... ON CONFLICT DO NOTHING`` in this database's dialect (both support it).
+        Its result's ``rowcount`` says whether the row went in (0: it already existed), which
+        SQLAlchemy only keeps for an INSERT when asked to (psycopg reports -1 otherwise)."""
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return (
+            dialect.insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

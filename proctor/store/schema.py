@@ -2,12 +2,23 @@
 create and evolve them; a test checks the two agree.
 
 Timestamps of the student tables are ISO 8601 text, as the first SQLite store wrote them, so
-existing databases migrate without rewriting rows.
+existing databases migrate without rewriting rows; the attempt tables hold Unix seconds (the
+API turns them into ISO 8601).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -49,3 +60,78 @@ class CounterRow(Base):
 
     name: Mapped[str] = mapped_column(String, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class AttemptRow(Base):
+    """One exam attempt: who, which exam, its frames' incident state and its risk."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("attempts_by_exam_risk", "exam_id", "risk_score"),)
+
+    attempt_id: Mapped[str] = mapped_column(String, primary_key=True)
+    exam_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    student_id: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String, nullable=False)  # active | ended
+    started_at: Mapped[float] = mapped_column(Float, nullable=False)  # first frame, Unix s
+    last_frame_at: Mapped[float] = mapped_column(Float, nullable=False)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frames: Mapped[int] = mapped_column(Integer, nullable=False)
+    risk_score: Mapped[float] = mapped_column(Float, nullable=False)
+    reviewed_risk_score: Mapped[float] = mapped_column(Float, nullable=False)
+    tracker: Mapped[str] = mapped_column(Text, nullable=False)  # JSON state of the tracker
+
+
+class FrameRow(Base):
+    """One recorded frame: when it was captured and which alert codes it raised (no pixels)."""
+
+    __tablename__ = "attempt_frames"
+    __table_args__ = (UniqueConstraint("attempt_id", "seq", name="attempt_frames_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(
+        String, ForeignKey("attempts.attempt_id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    captured_at: Mapped[float] = mapped_column(Float, nullable=False)
+    received_at: Mapped[float] = mapped_column(Float, nullable=False)
+    codes: Mapped[str] = mapped_column(Text, nullable=False)  # JSON {code: [severity, conf]}
+
+
+class IncidentRow(Base):
+    """An incident as the tracker derived it, plus the reviewer's verdict on it."""
+
+    __tablename__ = "incidents"
+
+    attempt_id: Mapped[str] = mapped_column(
+        String, ForeignKey("attempts.attempt_id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    code: Mapped[str] = mapped_column(String, nullable=False)
+    severity: Mapped[str] = mapped_column(String, nullable=False)
+    start: Mapped[float] = mapped_column(Float, nullable=False)
+    end: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_seen: Mapped[float] = mapped_column(Float, nullable=False)
+    frames: Mapped[int] = mapped_column(Integer, nullable=False)
+    peak_confidence: Mapped[float] = mapped_column(Float, nullable=False)
+    opened_frame_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    peak_frame_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    verdict: Mapped[str | None] = mapped_column(String, nullable=True)  # confirmed | dismissed
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class EvidenceRow(Base):
+    """A stored evidence JPEG (only when evidence is switched on)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("attempt_id", "incident_id", "kind", name="evidence_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(
+        String, ForeignKey("attempts.attempt_id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    incident_id: Mapped[str] = mapped_column(String, nullable=False)
+    kind: Mapped[str] = mapped_column(String, nullable=False)  # open | peak
+    frame_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    path: Mapped[str] = mapped_column(String, nullable=False)  # relative to the evidence folder
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)

@@ -70,11 +70,17 @@ class StudentStore:
     ) -> Student:
         self.rules.check(student_id, name)
         with self.db.write() as session:
-            if session.get(StudentRow, student_id) is not None:
-                raise StudentExistsError(f"student {student_id!r} is already enrolled")
             now = _now()
-            session.add(StudentRow(student_id=student_id, name=name.strip(), created_at=now, updated_at=now))
-            session.flush()
+            # Insert-if-absent rather than look-then-insert: on PostgreSQL two concurrent
+            # enrollments of one id both see it absent, and the second insert would fail with
+            # a unique violation; this way it waits for the first and inserts nothing.
+            inserted = session.execute(
+                self.db.insert_ignoring_duplicates(StudentRow.__table__).values(
+                    student_id=student_id, name=name.strip(), created_at=now, updated_at=now
+                )
+            )
+            if not inserted.rowcount:
+                raise StudentExistsError(f"student {student_id!r} is already enrolled")
             self._add_embeddings(session, student_id, embeddings, model, sources, now)
         return self.get(student_id)
 
@@ -86,7 +92,9 @@ class StudentStore:
         sources: list[str] | None = None,
     ) -> Student:
         with self.db.write() as session:
-            row = session.get(StudentRow, student_id)
+            # Locked, so a concurrent delete on PostgreSQL waits (or happened first: 404)
+            # instead of leaving these embeddings without their student.
+            row = session.get(StudentRow, student_id, with_for_update=True)
             if row is None:
                 raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
             now = _now()
@@ -120,26 +128,40 @@ class StudentStore:
         with self.db.read() as session:
             return session.scalar(select(func.count()).select_from(StudentRow)) or 0
 
+    def embedding_models(self) -> dict[str, int]:
+        """Each embedder the store holds embeddings of, with how many students it covers."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(
+                    EmbeddingRow.model, func.count(func.distinct(EmbeddingRow.student_id))
+                ).group_by(EmbeddingRow.model)
+            ).all()
+        return {model: count for model, count in rows}
+
     def gallery_version(self) -> int:
         """The change counter every student write moves."""
         with self.db.read() as session:
-            return session.scalar(
-                select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER)
-            ) or 0
+            return (
+                session.scalar(select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER))
+                or 0
+            )
 
     def gallery(self, model: str) -> Gallery:
         """Every embedding of ``model`` with its student, as one snapshot."""
         with self.db.read() as session:
-            version = session.scalar(
-                select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER)
-            ) or 0
+            version = (
+                session.scalar(select(CounterRow.value).where(CounterRow.name == GALLERY_COUNTER))
+                or 0
+            )
             rows = session.execute(
                 select(EmbeddingRow.student_id, StudentRow.name, EmbeddingRow.vector)
                 .join(StudentRow, StudentRow.student_id == EmbeddingRow.student_id)
                 .where(EmbeddingRow.model == model)
             ).all()
         return Gallery.from_rows(
-            model, version, [(sid, name, np.frombuffer(blob, np.float32)) for sid, name, blob in rows]
+            model,
+            version,
+            [(sid, name, np.frombuffer(blob, np.float32)) for sid, name, blob in rows],
         )
 
     @staticmethod
@@ -185,7 +207,9 @@ class StudentStore:
 
 def _bump(session: Session) -> None:
     session.execute(
-        update(CounterRow).where(CounterRow.name == GALLERY_COUNTER).values(value=CounterRow.value + 1)
+        update(CounterRow)
+        .where(CounterRow.name == GALLERY_COUNTER)
+        .values(value=CounterRow.value + 1)
     )
 
 

@@ -12,14 +12,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from proctor.frame import make_frame
-from proctor.pipeline import Pipeline, build_response
+from proctor.analyzers.base import Claim, FrameContext
+from proctor.eval.data import headpose_images, headpose_split
+from proctor.gallery import Gallery
+from proctor.pipeline import Pipeline
 from proctor.schemas import AnalyzeResponse
-from proctor.services import build_services
-from tests.conftest import make_settings, require_models
+from proctor.services import build_pipeline
+from tests.conftest import FACE_MODELS, make_settings, require_models
 
 ANALYZERS = ["faces", "face_mesh", "head_pose", "gaze", "mouth", "distance"]
-MODELS = ("face_detection_scrfd", "face_landmarks_facemesh", "eye_landmarks_iris")
+MODELS = (FACE_MODELS[0], "face_landmarks_facemesh", "eye_landmarks_iris")
 
 
 def mesh_pipeline(**overrides: Any) -> Pipeline:
@@ -35,11 +37,18 @@ def _build(overrides_json: str) -> Pipeline:
         analyzers=ANALYZERS,
         **json.loads(overrides_json),
     )
-    return build_services(settings).pipeline
+    return build_pipeline(settings)
+
+
+def run(pipeline: Pipeline, image: np.ndarray) -> FrameContext:
+    """The typed results of the pipeline's one entry point on ``image``."""
+    empty = Gallery(pipeline.settings.face_embedder, 0)
+    return pipeline.analyze(image, Claim(), empty).context
 
 
 def analyze(pipeline: Pipeline, image: np.ndarray) -> AnalyzeResponse:
-    return build_response(pipeline.run(make_frame(image, 1280)))
+    empty = Gallery(pipeline.settings.face_embedder, 0)
+    return pipeline.analyze(image, Claim(), empty).response
 
 
 def codes(response: AnalyzeResponse) -> set[str]:
@@ -54,6 +63,12 @@ def read(path: Path) -> np.ndarray:
 
 def headpose_image(eval_dir: Path, name: str) -> np.ndarray:
     return read(eval_dir / "headpose" / "images" / name)
+
+
+def report_units(eval_dir: Path) -> set[str]:
+    """Persons (Pointing'04) and images (AFLW2000-3D) of the pose evaluation's report split:
+    the tests read these, never what the limits and the reference face were chosen on."""
+    return {x.unit for x in headpose_split(headpose_images(eval_dir))["report"]}
 
 
 def headpose_label(eval_dir: Path, name: str) -> dict[str, Any]:

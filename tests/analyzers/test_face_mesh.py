@@ -9,11 +9,10 @@ import pytest
 
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.analyzers.faces import FacesResult
-from proctor.eval.faces import side_by_side
-from proctor.frame import make_frame
-from proctor.landmarks import topology
+from proctor.eval.data import side_by_side
+from proctor.models.landmarks import topology
 from proctor.pipeline import Pipeline
-from tests.analyzers.mesh_pipeline import analyze, headpose_image, mesh_pipeline, read
+from tests.analyzers.mesh_pipeline import analyze, headpose_image, mesh_pipeline, read, run
 from tests.helpers import photo
 
 PHOTOS = [("Boris_Becker", 1), ("Amelie_Mauresmo", 2), ("Ray_Romano", 3)]
@@ -25,7 +24,7 @@ def pipeline(eval_dir: Path) -> Pipeline:
 
 
 def landmarks(pipeline: Pipeline, image: np.ndarray) -> tuple[FacesResult, FaceMeshResult]:
-    ctx = pipeline.run(make_frame(image, 1280))
+    ctx = run(pipeline, image)
     return ctx.result("faces", FacesResult), ctx.result("face_mesh", FaceMeshResult)
 
 

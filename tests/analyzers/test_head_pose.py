@@ -3,12 +3,13 @@ agreement with AFLW2000-3D labels, and the alerts."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from proctor.analyzers.base import FrameContext
+from proctor.analyzers.base import Claim, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.analyzers.head_pose import HeadPoseAnalyzer
 from proctor.eval.pose import mirrored, rotated
@@ -21,14 +22,23 @@ from tests.analyzers.mesh_pipeline import (
     headpose_image,
     headpose_label,
     mesh_pipeline,
+    report_units,
 )
+from tests.conftest import NOBODY
 
-FRONTAL = ("person04146+0+0.jpg", "person05246+0+0.jpg")
-#: Pointing'04 person04 facing pan -60 (toward the image's right: the student's left) / +60.
-TURNED_LEFT, TURNED_RIGHT = "person04142+0-60.jpg", "person04150+0+60.jpg"
-LOOKING_DOWN, LOOKING_UP = "person04107-60+0.jpg", "person04185+60+0.jpg"
-#: AFLW2000-3D faces with moderate, continuous labels (roll included).
-AFLW = ("aflw2000_image00408.jpg", "aflw2000_image02024.jpg", "aflw2000_image02246.jpg")
+FRONTAL = ("person02146+0+0.jpg", "person03146+0+0.jpg")
+#: Pointing'04 person03 facing pan -60 (toward the image's right: the student's left) / +60.
+#: Every image here is of the pose evaluation's report split (persons 02, 03, 06; AFLW2000
+#: images by id): none of the alert limits or the reference face was chosen on them.
+TURNED_LEFT, TURNED_RIGHT = "person03142+0-60.jpg", "person03150+0+60.jpg"
+LOOKING_DOWN, LOOKING_UP = "person03107-60+0.jpg", "person03185+60+0.jpg"
+#: The report split's AFLW2000-3D faces with moderate, continuous labels (|yaw| <= 50).
+AFLW = (
+    "aflw2000_image00408.jpg",
+    "aflw2000_image02246.jpg",
+    "aflw2000_image03614.jpg",
+    "aflw2000_image04331.jpg",
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +128,18 @@ def test_visible_but_unmeasurable_face_counts_as_turned(eval_dir: Path) -> None:
     analyzer = mesh_pipeline().get("head_pose")
     assert isinstance(analyzer, HeadPoseAnalyzer)
     frame = make_frame(headpose_image(eval_dir, FRONTAL[0]), 1280)
-    ctx = FrameContext(frame=frame, results={"face_mesh": FaceMeshResult([None])})
-    result = analyzer.analyze(ctx)
+
+    def context(meshes: list) -> FrameContext:
+        return FrameContext(frame, Claim(), NOBODY, results={"face_mesh": FaceMeshResult(meshes)})
+
+    result = analyzer.analyze(context([None]))
     assert [a.code for a in result.alerts] == ["HEAD_TURNED"]
     assert result.response_fields(frame) == {"head_pose": None, "headpose_alert": True}
-    empty = analyzer.analyze(FrameContext(frame=frame, results={"face_mesh": FaceMeshResult([])}))
-    assert empty.alerts == []
+    assert analyzer.analyze(context([])).alerts == []
+
+
+def test_every_image_here_is_from_the_report_split(eval_dir: Path) -> None:
+    labels = json.loads((eval_dir / "headpose" / "labels.json").read_text())
+    units = {labels[n]["subject"] or n for n in (*FRONTAL, TURNED_LEFT, TURNED_RIGHT, *AFLW)}
+    units |= {labels[n]["subject"] for n in (LOOKING_DOWN, LOOKING_UP)}
+    assert units <= report_units(eval_dir)

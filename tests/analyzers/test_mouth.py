@@ -37,12 +37,17 @@ def test_open_mouth(pipeline: Pipeline, identities_dir: Path, person: str, numbe
     assert "MOUTH_OPEN" in codes(response)
 
 
-def test_ratio_does_not_depend_on_the_face_size(pipeline: Pipeline, identities_dir: Path) -> None:
-    face = photo(identities_dir, *OPEN[0])
+@pytest.mark.parametrize(("person", "number"), OPEN)
+def test_ratio_does_not_depend_on_the_face_size(
+    pipeline: Pipeline, identities_dir: Path, person: str, number: int
+) -> None:
+    """A face twice as wide gives the same ratio, within the mesh's jitter (about 10% between
+    two sizes of one photo; a ratio that scaled with the face would double)."""
+    face = photo(identities_dir, person, number)
     small = analyze(pipeline, in_webcam_frame(face, 160)).mouth_open_ratio
     large = analyze(pipeline, in_webcam_frame(face, 320)).mouth_open_ratio
     assert small is not None and large is not None
-    assert small == pytest.approx(large, rel=0.15)
+    assert small == pytest.approx(large, rel=0.2)
 
 
 def test_threshold_is_a_setting(identities_dir: Path) -> None:

@@ -13,14 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
-from tests.conftest import make_settings, require_models
+from tests.conftest import FACE_MODELS, make_settings, require_models
 from tests.helpers import in_webcam_frame, jpeg, photo, side_by_side
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, identities_dir: Path) -> Iterator[TestClient]:
     """One app for the module, with Tom Cruise enrolled from a single photo."""
-    require_models("face_detection_scrfd", "face_recognition_mobilefacenet")
+    require_models(*FACE_MODELS)
     app = create_app(make_settings(tmp_path_factory.mktemp("api")))
     with TestClient(app) as client:
         enrolled = client.post(

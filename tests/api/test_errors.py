@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from proctor.api.main import create_app
-from tests.conftest import make_settings, require_models
+from tests.conftest import FACE_MODELS, make_settings, require_models
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    require_models("face_detection_scrfd", "face_recognition_mobilefacenet")
+    require_models(*FACE_MODELS)
     settings = make_settings(tmp_path_factory.mktemp("errors"), max_upload_bytes=200_000)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client

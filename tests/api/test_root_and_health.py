@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from proctor.api.main import create_app
 from proctor.models.manifest import MODELS
+from proctor.settings import Settings
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -41,3 +45,16 @@ def test_cors_allows_a_page_opened_from_disk(client: TestClient) -> None:
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] in ("*", "null")
+
+
+def test_service_starts_without_models_and_health_says_what_is_missing(tmp_path: Path) -> None:
+    settings = Settings(models_dir=tmp_path / "empty", student_db=tmp_path / "s.sqlite3")
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/health").json()
+        assert health["status"] == "degraded"
+        faces = next(a for a in health["analyzers"] if a["name"] == "faces")
+        assert not faces["loaded"] and "tools.models fetch" in faces["error"]
+        assert all(not m["loaded"] for m in health["models"])
+        response = client.post("/analyze_frame", files={"file": ("x.png", b"\x89PNG", "image/png")})
+        assert response.status_code == 503
+        assert response.json()["code"] == "model_unavailable"

@@ -9,8 +9,10 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from proctor.__main__ import import_folder
+from proctor.api.main import create_app
+from proctor.models.faces.backends import EMBEDDER_MODELS
 from proctor.services import build_services
-from tests.conftest import make_settings, require_models
+from tests.conftest import FACE_MODELS, make_settings, require_models
 from tests.helpers import in_webcam_frame, jpeg, photo, side_by_side
 
 
@@ -84,7 +86,7 @@ def test_enrollment_input_errors(client: TestClient, identities_dir: Path) -> No
 
 
 def test_cli_import_both_layouts(tmp_path: Path, identities_dir: Path) -> None:
-    require_models("face_detection_scrfd", "face_recognition_mobilefacenet")
+    require_models(*FACE_MODELS)
     folder = tmp_path / "photos"
     (folder / "s-100").mkdir(parents=True)
     for n in (1, 2):
@@ -103,3 +105,51 @@ def test_cli_import_both_layouts(tmp_path: Path, identities_dir: Path) -> None:
     # Importing again adds photos to existing students instead of failing.
     assert import_folder(services, folder, {}) == (2, 1)
     assert services.students.get("s-100").face_count == 4
+
+
+def test_a_student_enrolled_under_another_embedder_is_a_409(
+    tmp_path: Path, identities_dir: Path
+) -> None:
+    """404 and 409 are the API's decisions: the analyzer only sees a gallery."""
+    require_models(*FACE_MODELS)
+    settings = make_settings(tmp_path, analyzers=["faces", "identity"])
+    frame = jpeg(in_webcam_frame(photo(identities_dir, "Tom_Cruise", 2)))
+    with TestClient(create_app(settings)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        other = next(name for name in EMBEDDER_MODELS if name != settings.face_embedder)
+        services.students.create("old", "Enrolled Long Ago", [np.ones(128, np.float32)], other)
+        answer = client.post(
+            "/analyze_frame",
+            data={"student_id": "old"},
+            files={"file": ("f.jpg", frame, "image/jpeg")},
+        )
+        assert answer.status_code == 409
+        assert answer.json()["code"] == "student_not_enrolled_for_model"
+        unknown = client.post(
+            "/analyze_frame", data={"student_id": "nobody"}, files={"file": ("f.jpg", frame)}
+        )
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "student_not_found")
+        assert client.get("/health").json()["students"] == 1
+
+
+def test_two_apps_on_one_database_see_each_others_enrollments(
+    tmp_path: Path, identities_dir: Path
+) -> None:
+    """Replicas keep no state: an enrollment through one is verified through the other."""
+    require_models(*FACE_MODELS)
+    settings = make_settings(tmp_path, analyzers=["faces", "identity"])
+    frame = jpeg(in_webcam_frame(photo(identities_dir, "Tom_Cruise", 2)))
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        before = second.post("/analyze_frame", files={"file": ("f.jpg", frame, "image/jpeg")})
+        assert before.json()["face_verified"] is None  # nobody enrolled yet
+        created = enroll(first, "tc", "Tom Cruise", jpeg(photo(identities_dir, "Tom_Cruise", 1)))
+        assert created.status_code == 201
+        after = second.post(
+            "/analyze_frame", data={"student_id": "tc"}, files={"file": ("f.jpg", frame)}
+        )
+        assert after.status_code == 200 and after.json()["face_verified"] is True
+        assert first.delete("/students/tc").status_code == 200
+        gone = second.post(
+            "/analyze_frame", data={"student_id": "tc"}, files={"file": ("f.jpg", frame)}
+        )
+        assert gone.status_code == 404

@@ -12,11 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,195 +20,28 @@ import httpx2
 import numpy as np
 import pytest
 
-from tests.conftest import MODELS_DIR, ROOT, require_models
+from tests.browser.support import (
+    CAMERA_PERSON,
+    OTHER_PERSON,
+    analyze,
+    enroll,
+    expect,
+    frames,
+    last_response,
+    wait_for_frames,
+)
+from tests.browser.support import TEST_PAGE as PAGE
+from tests.conftest import ROOT
 from tests.helpers import in_webcam_frame, jpeg, photo
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.eval_data]
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Playwright for Python is not installed (pip install -r requirements-dev.txt)",
-)
-
-CHROMIUM = Path(os.environ.get("PROCTOR_CHROMIUM", "/usr/bin/chromium"))
-PAGE = ROOT / "test_ui.html"
 SCREENSHOT = ROOT / "docs" / "test_ui.png"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-WAIT_MS = 60_000
-#: Camera person (played by the fake webcam) and a second enrolled student.
-CAMERA_PERSON = ("boris", "Boris Becker", "Boris_Becker")
-OTHER_PERSON = ("elton", "Elton John", "Elton_John")
 #: A COCO image with no person in it.
 NO_FACE_IMAGE = "coco/val2017/000000454661.jpg"
-
-
-# ---- server, client, browser ---------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``uvicorn app:app`` on a free loopback port with an empty student DB; its base URL."""
-    require_models("face_detection_scrfd", "face_recognition_mobilefacenet")
-    tmp = tmp_path_factory.mktemp("browser-server")
-    env = {
-        **os.environ,
-        "PROCTOR_STUDENT_DB": str(tmp / "students.sqlite3"),
-        "PROCTOR_MODELS_DIR": str(MODELS_DIR),
-    }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            try:
-                if httpx2.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /health:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def client(server: str) -> Iterator[httpx2.Client]:
-    with httpx2.Client(base_url=server, timeout=60) as http:
-        yield http
-
-
-def enroll(
-    client: httpx2.Client, student_id: str, name: str, images: list[bytes]
-) -> dict[str, Any]:
-    files = [
-        ("images", (f"{student_id}{i}.jpg", data, "image/jpeg")) for i, data in enumerate(images)
-    ]
-    response = client.post("/students", data={"student_id": student_id, "name": name}, files=files)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def analyze(client: httpx2.Client, data: bytes, student_id: str | None = None) -> httpx2.Response:
-    """The API's own answer for an image: what the page must show."""
-    return client.post(
-        "/analyze_frame",
-        files={"file": ("frame.jpg", data, "image/jpeg")},
-        data={"student_id": student_id} if student_id else {},
-    )
-
-
-@pytest.fixture(scope="module")
-def enrolled(client: httpx2.Client, identities_dir: Path) -> dict[str, str]:
-    """The camera person (two photos) and another student (one photo); student id -> name."""
-    sid, name, folder = CAMERA_PERSON
-    enroll(client, sid, name, [jpeg(photo(identities_dir, folder, n)) for n in (1, 2)])
-    sid2, name2, folder2 = OTHER_PERSON
-    enroll(client, sid2, name2, [jpeg(photo(identities_dir, folder2, 1))])
-    return {sid: name, sid2: name2}
-
-
-@pytest.fixture(scope="module")
-def camera_frame(identities_dir: Path) -> np.ndarray:
-    """The frame the fake webcam shows: a photo not used for enrollment, in a 640x480 frame."""
-    frame = in_webcam_frame(photo(identities_dir, CAMERA_PERSON[2], 3), face_height=300)
-    # Chromium reads the y4m as I420: the reference frame goes through the same conversion.
-    i420 = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
-    return cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
-
-
-def write_y4m(path: Path, frame_bgr: np.ndarray, frames: int = 2) -> None:
-    """A y4m (YUV4MPEG2, 4:2:0) video of ``frames`` copies of one frame."""
-    height, width = frame_bgr.shape[:2]
-    planes = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2YUV_I420).tobytes()
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            out.write(b"FRAME\n" + planes)
-
-
-@pytest.fixture(scope="module")
-def browser(
-    tmp_path_factory: pytest.TempPathFactory, camera_frame: np.ndarray
-) -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (run scripts/install_browser.sh)")
-    video = tmp_path_factory.mktemp("camera") / "camera.y4m"
-    write_y4m(video, camera_frame)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*LAUNCH_ARGS, f"--use-file-for-fake-video-capture={video}"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page; fails the test on any uncaught script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
-
-
-def expect(locator: Any) -> Any:
-    return sync_api.expect(locator)
-
-
-sync_api.expect.set_options(timeout=WAIT_MS)
 
 
 # ---- reading the page ----------------------------------------------------------------
@@ -221,14 +49,6 @@ sync_api.expect.set_options(timeout=WAIT_MS)
 
 def overlay(page: Page) -> list[dict[str, Any]]:
     return json.loads(page.get_attribute("#overlay", "data-overlay") or "[]")
-
-
-def frames(page: Page) -> int:
-    return int(page.get_attribute("#overlay", "data-frames") or "0")
-
-
-def last_response(page: Page) -> dict[str, Any]:
-    return json.loads(page.text_content("#raw-json") or "{}")
 
 
 def snapshot(page: Page) -> dict[str, Any]:
@@ -250,12 +70,6 @@ def codes(response: dict[str, Any]) -> list[str]:
 def log_codes(page: Page) -> list[str]:
     """Alert codes in the log, newest first."""
     return page.eval_on_selector_all("#alert-log li", "els => els.map(e => e.dataset.code)")
-
-
-def wait_for_frames(page: Page, count: int) -> None:
-    page.wait_for_function(
-        "n => Number(document.getElementById('overlay').dataset.frames) >= n", arg=count
-    )
 
 
 def canvas_pixel(page: Page, x: float, y: float) -> list[int]:
@@ -478,7 +292,7 @@ def test_upload_mode_shows_the_apis_boxes_alerts_and_errors(
     tmp_path: Path,
 ) -> None:
     camera_id = CAMERA_PERSON[0]
-    impostor = eval_dir / "faces" / "identities" / "Diana_Krall" / "Diana_Krall_0002.jpg"
+    impostor = eval_dir / "faces" / "identities" / "Wen_Jiabao" / "Wen_Jiabao_0002.jpg"
     no_face = eval_dir / NO_FACE_IMAGE
     claimed = analyze(client, impostor.read_bytes(), camera_id).json()
     empty = analyze(client, no_face.read_bytes()).json()

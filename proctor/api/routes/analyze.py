@@ -1,19 +1,29 @@
 """``POST /analyze_frame`` (multipart) and ``/analyze_frame_base64`` (JSON): one frame in,
-one verdict out. Both are a few lines around ``Pipeline.analyze``."""
+one verdict out. Both are a few lines around ``Pipeline.analyze``; with an ``attempt_id`` the
+verdict is then recorded in that attempt and the response says what it did there."""
 
 from __future__ import annotations
 
+import math
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from proctor.analyzers.base import Claim
 from proctor.api.deps import GalleryDep, ServicesDep
-from proctor.api.schemas import AnalyzeBase64Request
-from proctor.errors import NotEnrolledForModelError, StudentNotFoundError
+from proctor.api.schemas import (
+    ATTEMPT_ID_HELP,
+    CAPTURED_AT_HELP,
+    SEQ_HELP,
+    AnalyzeBase64Request,
+)
+from proctor.attempts.recorder import FrameMeta
+from proctor.errors import InvalidAttemptError, NotEnrolledForModelError, StudentNotFoundError
 from proctor.frame import check_content_type, decode_base64_image
 from proctor.gallery import Gallery
-from proctor.schemas import AnalyzeResponse
+from proctor.schemas import AnalyzeResponse, AttemptFrame, IncidentChange
 from proctor.services import Services
 
 router = APIRouter(tags=["analyze"])
@@ -21,12 +31,19 @@ router = APIRouter(tags=["analyze"])
 ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
     400: {"description": "Empty, undecodable or truncated image, or bad base64"},
     404: {"description": "student_id is not enrolled"},
-    409: {"description": "student_id is enrolled under another face embedder"},
+    409: {
+        "description": "student_id is enrolled under another face embedder; the attempt has "
+        "ended or belongs to another exam or student"
+    },
     413: {"description": "Image over the byte or pixel limit"},
     415: {"description": "Upload is not an image"},
-    422: {"description": "Missing or malformed field"},
+    422: {"description": "Missing or malformed field (code invalid_attempt for attempt fields)"},
     503: {"description": "No analyzer is loaded (models not provisioned)"},
 }
+
+
+def _blank(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def claim_for(
@@ -34,8 +51,7 @@ def claim_for(
 ) -> Claim:
     """The request's claim, blanks as absent; an unknown student is a 404, one enrolled only
     under another embedder a 409, before any work is done."""
-    student_id = (student_id or "").strip() or None
-    exam_id = (exam_id or "").strip() or None
+    student_id, exam_id = _blank(student_id), _blank(exam_id)
     if student_id is not None and student_id not in gallery:
         if not services.students.exists(student_id):
             raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
@@ -46,18 +62,79 @@ def claim_for(
     return Claim(student_id, exam_id)
 
 
+def parse_captured_at(value: str | float | None) -> float | None:
+    """Unix seconds of an ISO 8601 time (naive means UTC) or of a number of Unix seconds."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        if not math.isfinite(seconds) or seconds < 0:
+            raise InvalidAttemptError(f"captured_at {text!r} is not a time")
+        return seconds
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidAttemptError(
+            f"captured_at {text!r} is neither ISO 8601 nor Unix seconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def frame_meta(
+    services: Services, attempt_id: str | None, captured_at: str | float | None, seq: int | None
+) -> FrameMeta | None:
+    """Where to record the frame, checked before any work is done; None without attempt_id."""
+    attempt_id = _blank(attempt_id)
+    if attempt_id is None:
+        return None
+    if not re.fullmatch(services.settings.student_id_pattern, attempt_id):
+        raise InvalidAttemptError(
+            f"attempt_id {attempt_id!r} does not match {services.settings.student_id_pattern}"
+        )
+    return FrameMeta(attempt_id, parse_captured_at(captured_at), seq)
+
+
+def verdict(
+    services: Services, data: bytes, claim: Claim, gallery: Gallery, meta: FrameMeta | None
+) -> AnalyzeResponse:
+    analysis = services.pipeline.analyze(data, claim, gallery)
+    if meta is None:
+        return analysis.response
+    recorded = services.attempts.record(meta, analysis)
+    analysis.response.attempt = AttemptFrame(
+        attempt_id=recorded.attempt_id,
+        frames=recorded.frames,
+        recorded=recorded.frame_id is not None,
+        incidents=[
+            IncidentChange(id=c.incident.id, code=c.incident.code, state=c.state)
+            for c in recorded.changes
+        ],
+    )
+    return analysis.response
+
+
 @router.post("/analyze_frame", response_model=AnalyzeResponse, responses=ERROR_RESPONSES)
 def analyze_frame(
     services: ServicesDep,
     gallery: GalleryDep,
     file: Annotated[UploadFile, File(description="The webcam frame (JPEG, PNG, WebP, BMP).")],
     student_id: Annotated[str | None, Form(description="Claimed student: verify 1:1.")] = None,
-    exam_id: Annotated[str | None, Form(description="Echoed back.")] = None,
+    exam_id: Annotated[str | None, Form(description="The exam; echoed back.")] = None,
+    attempt_id: Annotated[str | None, Form(description=ATTEMPT_ID_HELP)] = None,
+    captured_at: Annotated[str | None, Form(description=CAPTURED_AT_HELP)] = None,
+    seq: Annotated[int | None, Form(ge=0, description=SEQ_HELP)] = None,
 ) -> AnalyzeResponse:
     check_content_type(file.content_type)
     claim = claim_for(services, gallery, student_id, exam_id)
+    meta = frame_meta(services, attempt_id, captured_at, seq)
     data = file.file.read(services.settings.max_upload_bytes + 1)
-    return services.pipeline.analyze(data, claim, gallery).response
+    return verdict(services, data, claim, gallery, meta)
 
 
 @router.post("/analyze_frame_base64", response_model=AnalyzeResponse, responses=ERROR_RESPONSES)
@@ -65,5 +142,6 @@ def analyze_frame_base64(
     services: ServicesDep, gallery: GalleryDep, body: AnalyzeBase64Request
 ) -> AnalyzeResponse:
     claim = claim_for(services, gallery, body.student_id, body.exam_id)
+    meta = frame_meta(services, body.attempt_id, body.captured_at, body.seq)
     data = decode_base64_image(body.image, services.settings.max_upload_bytes)
-    return services.pipeline.analyze(data, claim, gallery).response
+    return verdict(services, data, claim, gallery, meta)

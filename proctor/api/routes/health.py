@@ -61,6 +61,7 @@ def health(services: ServicesDep) -> Health:
         version=__version__,
         face_detector=services.settings.face_detector,
         face_embedder=services.settings.face_embedder,
+        face_embedder_reason=services.embedder_reason,
         identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
         permissive_only=services.settings.permissive_only,
         students=services.students.count(),

@@ -14,6 +14,9 @@ from proctor.models.registry import ModelRegistry
 from proctor.settings import FaceDetectorName, FaceEmbedderName, FacesSettings
 
 DETECTOR_MODELS: dict[str, str] = {"scrfd": "face_detection_scrfd", "yunet": "face_detection_yunet"}
+#: Each detector's minimum face score, chosen by ``python -m proctor.eval faces`` on its tune
+#: split (the rule in docs/accuracy.md): the scores of the two detectors are not comparable.
+DEFAULT_MIN_SCORES: dict[str, float] = {"scrfd": 0.55, "yunet": 0.75}
 EMBEDDER_MODELS: dict[str, str] = {
     "mobilefacenet": "face_recognition_mobilefacenet",
     "sface": "face_recognition_sface",
@@ -34,7 +37,7 @@ def build_detector(
     return backend(
         registry.model(DETECTOR_MODELS[name]),
         input_size=settings.input_size,
-        min_score=settings.min_score,
+        min_score=DEFAULT_MIN_SCORES[name] if settings.min_score is None else settings.min_score,
         nms_iou=settings.nms_iou,
     )
 

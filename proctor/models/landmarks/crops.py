@@ -80,19 +80,18 @@ def line_angle(start: np.ndarray, end: np.ndarray) -> float:
     return math.atan2(dy, dx)
 
 
-def face_crop(
-    box: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray, *, scale: float, size: int
-) -> Crop:
-    """A square crop around a detector box, enlarged by ``scale``, eyes made horizontal.
+def face_crop(box: np.ndarray, *, scale: float, size: int) -> Crop:
+    """An upright square crop around a detector box, enlarged by ``scale``.
 
-    ``left_eye``/``right_eye`` are the detector's eyes on the image's left and right; the
-    rotation keeps a tilted head upright for the mesh model, which was trained on
-    upright faces.
+    Upright, not turned by the detector's eye points: those go astray on heads turned 45
+    degrees and more (YuNet's tilted one tune face's crop by 22 degrees), while a webcam face
+    is nearly always upright; a face the mesh finds rolled gets a second, turned crop
+    (``FaceMeshModel.straightened``).
     """
     x_min, y_min, x_max, y_max = (float(v) for v in box)
     side = max(x_max - x_min, y_max - y_min) * scale
     center = ((x_min + x_max) / 2, (y_min + y_max) / 2)
-    return Crop(center, side, line_angle(left_eye, right_eye), size)
+    return Crop(center, side, 0.0, size)
 
 
 def eye_crop(

@@ -9,10 +9,13 @@ names, so a re-conversion that reorders them still loads correctly.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
-from proctor.models.landmarks.crops import Crop, face_crop
+from proctor.models.landmarks import topology
+from proctor.models.landmarks.crops import Crop, face_crop, line_angle
 from proctor.models.registry import ModelFile, ModelUnavailableError
 
 INPUT_SIZE = 192
@@ -32,12 +35,25 @@ class FaceMeshModel:
             raise ModelUnavailableError(f"face mesh model has unexpected outputs {sizes}")
         self.output_names = [sizes[MESH_POINTS * 3], sizes[1]]
 
-    def crops(self, boxes: np.ndarray, five_points: np.ndarray) -> list[Crop]:
-        """One upright crop per detected face (detector box + its 5 landmarks)."""
-        return [
-            face_crop(box, points[0], points[1], scale=self.crop_scale, size=INPUT_SIZE)
-            for box, points in zip(boxes, five_points, strict=True)
-        ]
+    def crops(self, boxes: np.ndarray) -> list[Crop]:
+        """One upright crop per detected face box."""
+        return [face_crop(box, scale=self.crop_scale, size=INPUT_SIZE) for box in boxes]
+
+    def straightened(
+        self, crops: list[Crop], meshes: list[tuple[np.ndarray, float]], max_turn_deg: float
+    ) -> list[int]:
+        """Indices of the crops whose face came out rolled by more than ``max_turn_deg`` in its
+        crop (a tilted head in an upright crop); each such crop is turned to the mesh's own eye
+        line for a second pass, since the mesh model was trained on upright faces."""
+        redo = []
+        for index, (crop, (mesh, _)) in enumerate(zip(crops, meshes, strict=True)):
+            (left_outer, _), (right_outer, _) = topology.EYE_CORNERS
+            angle = line_angle(mesh[left_outer], mesh[right_outer])
+            turn = math.degrees(math.remainder(angle - crop.angle, 2 * math.pi))
+            if abs(turn) > max_turn_deg:
+                crops[index] = Crop(crop.center, crop.side, angle, crop.size)
+                redo.append(index)
+        return redo
 
     def run(self, image_bgr: np.ndarray, crops: list[Crop]) -> list[tuple[np.ndarray, float]]:
         """For each crop: the (468, 3) mesh in image pixels and the face-presence probability."""

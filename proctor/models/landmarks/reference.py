@@ -1,8 +1,9 @@
 """The 3-D reference face that head pose is measured against, and the iris's rest position.
 
 Both come from the face-mesh model's own output on real frontal faces (the Pointing'04
-images labelled pan 0, tilt 0 in ``../shared/eval/headpose``), built by
-``python -m proctor.landmarks.build_reference`` and shipped as ``reference_face.npz``:
+images labelled pan 0, tilt 0 of the tuning split's persons in ``../shared/eval/headpose``),
+built by ``python -m tools.build_reference`` and shipped as ``reference_face.npz``, which
+records the images it was built from:
 
 * the meshes are scaled to one size, rotated onto each other (generalised Procrustes) and
   averaged, then turned back to their average orientation: "frontal" is what the labelled
@@ -34,6 +35,8 @@ class ReferenceFace:
     iris_rest: tuple[float, float]  # iris centre (outward, up) in half eye widths at rest
     depth_scale: float  # factor applied to the mesh model's z when building
     sources: tuple[str, ...]  # images it was built from
+    split: str = ""  # the evaluation split those images (and depth_sources) belong to
+    depth_sources: tuple[str, ...] = ()  # images the depth scale was chosen on
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -42,6 +45,8 @@ class ReferenceFace:
             iris_rest=np.asarray(self.iris_rest, np.float32),
             depth_scale=np.float32(self.depth_scale),
             sources=np.asarray(self.sources),
+            split=np.asarray(self.split),
+            depth_sources=np.asarray(self.depth_sources, dtype=str),
         )
 
     @classmethod
@@ -53,6 +58,8 @@ class ReferenceFace:
                 iris_rest=(float(rest[0]), float(rest[1])),
                 depth_scale=float(data["depth_scale"]),
                 sources=tuple(str(s) for s in data["sources"]),
+                split=str(data["split"]),
+                depth_sources=tuple(str(s) for s in data["depth_sources"]),
             )
 
 
@@ -138,6 +145,8 @@ def build_reference(
     depth_scale: float,
     iris_diameter_mm: float,
     sources: tuple[str, ...],
+    split: str = "",
+    depth_sources: tuple[str, ...] = (),
 ) -> ReferenceFace:
     """The reference face from frontal meshes (image pixels), their mean iris diameter
     (pixels) and iris positions ((outward, up) half widths, one per eye)."""
@@ -152,4 +161,6 @@ def build_reference(
         iris_rest=(float(rest[0]), float(rest[1])),
         depth_scale=depth_scale,
         sources=sources,
+        split=split,
+        depth_sources=depth_sources,
     )

@@ -1,0 +1,1 @@
+"""Exam attempts: frames turned into incidents over time, a risk score, evidence, webhooks."""
