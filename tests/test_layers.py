@@ -1,4 +1,5 @@
-"""Data flows one way: route -> pipeline -> analyzers -> model wrappers -> models.
+"""Data flows one way: route -> pipeline -> analyzers -> model wrappers -> models (the parts
+and arrows are drawn in docs/structure.json).
 
 Read from the source (imports as written), so a layer that reaches back up fails here."""
 
@@ -16,6 +17,7 @@ PACKAGE = ROOT / "proctor"
 FORBIDDEN = {
     "proctor/analyzers": (
         "proctor.api",
+        "proctor.attempts",
         "proctor.store",
         "proctor.eval",
         "proctor.services",
@@ -32,7 +34,17 @@ FORBIDDEN = {
     ),
     "proctor/geometry": ("proctor.api", "proctor.store", "proctor.eval", "proctor.analyzers"),
     "proctor/store": ("proctor.api", "proctor.analyzers", "proctor.pipeline", "proctor.eval"),
-    "proctor/pipeline.py": ("proctor.api", "proctor.store", "proctor.eval", "tools"),
+    "proctor/pipeline.py": (
+        "proctor.api",
+        "proctor.store",
+        "proctor.attempts",
+        "proctor.eval",
+        "tools",
+    ),
+    "proctor/attempts": ("proctor.api", "proctor.eval", "tools"),
+    # The incident and risk rules are pure: the store replays them inside its transaction.
+    "proctor/attempts/incidents.py": ("proctor.store", "proctor.pipeline", "proctor.analyzers"),
+    "proctor/attempts/risk.py": ("proctor.store", "proctor.pipeline", "proctor.analyzers"),
 }
 
 

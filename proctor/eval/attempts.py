@@ -550,7 +550,7 @@ def render(
         "error | end error | spurious per clean attempt-hour | risk ROC AUC (planted vs clean) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    summary_row = ""
+    summary_rows: list[str] = []
     for title, outcome, exams in rows:
         found = {k: Rate(sum(v), len(v)) for k, v in outcome.found.items()}
         every = Rate(sum(r.k for r in found.values()), sum(r.n for r in found.values()))
@@ -562,13 +562,19 @@ def render(
             f"{_auc(outcome, exams)} |"
         )
         lines.append(row)
-        if not summary_row:
-            summary_row = (
-                f"| planted episodes found (simulated exams) | report | {every} |\n"
+        if not summary_rows:  # the shipped defaults
+            summary_rows = [
+                f"| planted episodes found, all four kinds | report | {every} |",
+                f"| of which a phone held up for 20 s | report | {found['phone']} |",
                 f"| spurious incidents per clean attempt-hour | report | "
-                f"{_per_hour(outcome, exams)} |\n"
+                f"{_per_hour(outcome, exams)} |",
                 f"| risk score ROC AUC, planted vs clean attempts | report | "
-                f"{_auc(outcome, exams)} |"
+                f"{_auc(outcome, exams)} |",
+            ]
+        elif title.startswith("seed"):
+            summary_rows.append(
+                f"| spurious incidents per clean attempt-hour, the seed's rule | report | "
+                f"{_per_hour(outcome, exams)} |"
             )
     shipped = rows[0][1]
     lines += [
@@ -605,9 +611,12 @@ def render(
     ]
     summary = "\n".join(
         [
-            "| exam attempts | split | value (count; 95% interval) |",
+            "**Exam attempts** ([details](docs/accuracy.md#exam-attempts)): the shipped "
+            "incident rules on simulated exams made of real frames.",
+            "",
+            "| figure | split | value (count; 95% interval) |",
             "|---|---|---|",
-            summary_row,
+            *summary_rows,
         ]
     )
     return EvalReport("\n".join(lines), summary)

@@ -92,6 +92,10 @@ class ModelRegistry:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = self.onnx_threads
                 options.log_severity_level = 3
+                # Idle ORT threads would otherwise spin for a while after each run, taking the
+                # cores from the OpenCV models and the next session of the same frame (a frame's
+                # total fell from 226 to 148 ms with spinning off: tools/bench.py, 2 cores).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
                     self._sessions[model.path] = ort.InferenceSession(
                         str(model.path), options, providers=["CPUExecutionProvider"]
