@@ -71,6 +71,16 @@ class ServiceUnavailableError(ProctorError):
     code = "model_unavailable"
 
 
+class OverloadedError(ProctorError):
+    """Every analysis worker is busy and the waiting line is full: retry after a while."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class AttemptNotFoundError(ProctorError):
     code = "attempt_not_found"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from proctor.admission import AdmissionGate
 from proctor.attempts.evidence import EvidenceFolder
 from proctor.attempts.incidents import CodeRule
 from proctor.attempts.recorder import AttemptRecorder
@@ -37,6 +38,7 @@ class Services:
     pipeline: Pipeline
     enroller: Enroller
     attempts: AttemptRecorder
+    admission: AdmissionGate  # bounds the frames analysed at once (503 beyond)
     embedder_reason: str  # why this face embedder (for /health)
 
     def close(self) -> None:
@@ -98,6 +100,7 @@ def build_services(settings: Settings) -> Services:
         pipeline,
         Enroller(pipeline),
         build_recorder(settings, database),
+        AdmissionGate(settings.analysis_workers, settings.analysis_queue, settings.retry_after_s),
         embedder_reason,
     )
 

@@ -447,6 +447,23 @@ class Settings(BaseSettings):
     onnx_threads: int = Field(
         0, ge=0, description="Threads per ONNX Runtime session (0 = ONNX Runtime's default)."
     )
+    analysis_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Frames analysed at once (each already uses every core through its model "
+        "sessions; more than one rarely adds throughput, measured by tools/bench.py).",
+    )
+    analysis_queue: int = Field(
+        16,
+        ge=0,
+        le=32,
+        description="Frames that may wait for a worker; beyond this a frame is refused at once "
+        "with 503 overloaded and Retry-After (at most 32: the server's threads must stay free).",
+    )
+    retry_after_s: float = Field(
+        1.0, gt=0, description="The Retry-After an overloaded answer gives, in seconds."
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins allowed to call the API from a browser ('*' also allows pages "

@@ -3,10 +3,12 @@ a status and a ``{"detail", "code"}`` JSON body."""
 
 from __future__ import annotations
 
+import math
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from proctor.errors import ProctorError
+from proctor.errors import OverloadedError, ProctorError
 
 STATUS_BY_CODE: dict[str, int] = {
     "bad_request": 400,
@@ -27,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_attempt": 422,
     "enrollment_image_rejected": 422,
     "model_unavailable": 503,
+    "overloaded": 503,
 }
 
 
@@ -36,4 +39,9 @@ def error_body(detail: str, code: str) -> dict[str, str]:
 
 async def proctor_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProctorError)
-    return JSONResponse(error_body(exc.message, exc.code), status_code=STATUS_BY_CODE[exc.code])
+    headers = None
+    if isinstance(exc, OverloadedError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return JSONResponse(
+        error_body(exc.message, exc.code), status_code=STATUS_BY_CODE[exc.code], headers=headers
+    )

@@ -17,6 +17,8 @@ so nothing in it is lost.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +34,23 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: The revision whose tables equal the first release's hand-written SQLite schema.
 LEGACY_REVISION = "0001"
 _IMMEDIATE = "proctor_immediate"
+#: How long a SQLite connection waits for another's lock before it gives up.
+SQLITE_TIMEOUT_S = 30.0
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock: SQLite
+    answers "database is locked" at once, without its busy timeout, when processes opening a
+    new database together switch its journal mode at the same moment."""
+    deadline = time.monotonic() + SQLITE_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
@@ -40,7 +59,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
-        connect_args={"timeout": 30, "check_same_thread": False},
+        connect_args={"timeout": SQLITE_TIMEOUT_S, "check_same_thread": False},
         pool_size=pool_size,
         max_overflow=0,
     )
@@ -49,7 +68,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -38,7 +38,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
     413: {"description": "Image over the byte or pixel limit"},
     415: {"description": "Upload is not an image"},
     422: {"description": "Missing or malformed field (code invalid_attempt for attempt fields)"},
-    503: {"description": "No analyzer is loaded (models not provisioned)"},
+    503: {
+        "description": "No analyzer is loaded (model_unavailable), or every worker is busy and "
+        "the waiting line is full (overloaded, with Retry-After)"
+    },
 }
 
 
@@ -103,7 +106,8 @@ def frame_meta(
 def verdict(
     services: Services, data: bytes, claim: Claim, gallery: Gallery, meta: FrameMeta | None
 ) -> AnalyzeResponse:
-    analysis = services.pipeline.analyze(data, claim, gallery)
+    with services.admission.slot():
+        analysis = services.pipeline.analyze(data, claim, gallery)
     if meta is None:
         return analysis.response
     recorded = services.attempts.record(meta, analysis)
