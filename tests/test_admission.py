@@ -63,6 +63,11 @@ def test_an_overloaded_service_answers_503_with_retry_after(
     with TestClient(create_app(settings)) as client:
         gate = client.app.state.services.admission  # type: ignore[attr-defined]
         with gate.slot():  # the one worker is busy
+            assert client.get("/health").json()["admission"] == {
+                "workers": 1,
+                "queue": 0,
+                "admitted": 1,
+            }
             answer = client.post("/analyze_frame", files={"file": ("f.jpg", frame, "image/jpeg")})
         assert answer.status_code == 503
         assert answer.headers["retry-after"] == "3"

@@ -133,6 +133,15 @@ class ModelHealth(BaseModel):
     error: str | None = None
 
 
+class AdmissionHealth(BaseModel):
+    workers: int = Field(description="Frames analysed at once (PROCTOR_ANALYSIS_WORKERS).")
+    queue: int = Field(description="Frames that may wait (PROCTOR_ANALYSIS_QUEUE).")
+    admitted: int = Field(
+        description="Frames being analysed or waiting now; at workers + queue, new frames are "
+        "refused with 503 overloaded."
+    )
+
+
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded when an enabled analyzer is not loaded.")
     version: str
@@ -145,5 +154,6 @@ class Health(BaseModel):
     identity_threshold: float | None
     permissive_only: bool
     students: int
+    admission: AdmissionHealth
     analyzers: list[AnalyzerHealth]
     models: list[ModelHealth]

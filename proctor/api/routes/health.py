@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from proctor import __version__
 from proctor.analyzers.identity import IdentityAnalyzer
 from proctor.api.deps import ServicesDep
-from proctor.api.schemas import AnalyzerHealth, Health, ModelHealth
+from proctor.api.schemas import AdmissionHealth, AnalyzerHealth, Health, ModelHealth
 from proctor.models.manifest import MODELS
 
 router = APIRouter(tags=["health"])
@@ -56,6 +56,7 @@ def health(services: ServicesDep) -> Health:
     ]
     identity = pipeline.get("identity")
     degraded = any(a.enabled and not a.loaded for a in analyzers)
+    gate = services.admission
     return Health(
         status="degraded" if degraded else "ok",
         version=__version__,
@@ -65,6 +66,7 @@ def health(services: ServicesDep) -> Health:
         identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
         permissive_only=services.settings.permissive_only,
         students=services.students.count(),
+        admission=AdmissionHealth(workers=gate.workers, queue=gate.queue, admitted=gate.admitted),
         analyzers=analyzers,
         models=models,
     )
