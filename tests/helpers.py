@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import cv2
@@ -10,14 +9,7 @@ import numpy as np
 
 from proctor.eval.data import in_webcam_frame, side_by_side
 
-__all__ = ["free_port", "in_webcam_frame", "jpeg", "photo", "side_by_side"]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now (the system's pick, for a server to bind)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["in_webcam_frame", "jpeg", "photo", "side_by_side"]
 
 
 def photo(identities: Path, person: str, number: int) -> np.ndarray:

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tests.helpers import free_port
+from tools.server import free_port
 
 #: The superuser initdb creates; the tests connect as it over TCP with trust authentication.
 SUPERUSER = "postgres"

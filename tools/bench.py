@@ -33,14 +33,11 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +55,7 @@ from proctor.eval.faces import TARGET_FAR, Embedded, operating_point
 from proctor.gallery import Gallery
 from proctor.services import Services, build_services
 from proctor.settings import Settings
+from tools.server import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"640x480": (640, 480), "1280x720": (1280, 720)}
@@ -145,50 +143,6 @@ def in_process(services: Services, frames: Frames, warmup: int) -> dict[str, dic
 # -- through HTTP ------------------------------------------------------------------------------
 
 
-@contextmanager
-def server(workdir: Path, models_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A real ``uvicorn app:app`` with a private student DB, healthy, stopped afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PROCTOR_MODELS_DIR": str(models_dir.resolve()),
-        "PROCTOR_STUDENT_DB": str(workdir / "bench-http.sqlite3"),
-    }
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited: {(workdir / 'server.log').read_text()}")
-            try:
-                if httpx2.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not become healthy in 300 s")
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident set (VmHWM), MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -251,17 +205,21 @@ def http_load(url: str, frames: Frames, clients: int, seconds: float) -> dict[st
 def through_http(
     workdir: Path, models_dir: Path, frames: Frames, seconds: float
 ) -> dict[str, object]:
-    with server(workdir, models_dir) as (url, process):
-        with httpx2.Client(base_url=url, timeout=60) as http:
+    env = {
+        "PROCTOR_MODELS_DIR": str(models_dir.resolve()),
+        "PROCTOR_STUDENT_DB": str(workdir / "bench-http.sqlite3"),
+    }
+    with running_server(workdir, env) as server:
+        with httpx2.Client(base_url=server.url, timeout=60) as http:
             for person, data in frames.enroll.items():
                 http.post(
                     "/students",
                     data={"student_id": person, "name": person},
                     files={"images": ("e.jpg", data, "image/jpeg")},
                 )
-        http_load(url, frames, 1, min(5.0, seconds))  # warm-up
-        loads = [http_load(url, frames, clients, seconds) for clients in CLIENTS]
-        return {"loads": loads, "peak_rss_mb": peak_rss_mb(process.pid)}
+        http_load(server.url, frames, 1, min(5.0, seconds))  # warm-up
+        loads = [http_load(server.url, frames, clients, seconds) for clients in CLIENTS]
+        return {"loads": loads, "peak_rss_mb": peak_rss_mb(server.process.pid)}
 
 
 # -- the PyPI peer -------------------------------------------------------------------------------
