@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from proctor.errors import OverloadedError, ProctorError
@@ -44,4 +46,13 @@ async def proctor_error_handler(request: Request, exc: Exception) -> JSONRespons
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
     return JSONResponse(
         error_body(exc.message, exc.code), status_code=STATUS_BY_CODE[exc.code], headers=headers
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 (a missing field, a ``seq`` that is not a non-negative integer...):
+    its usual ``detail`` list of ``{loc, msg}``, plus the stable ``code`` every error has."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {"detail": jsonable_encoder(exc.errors()), "code": "validation_error"}, status_code=422
     )

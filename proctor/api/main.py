@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proctor import __version__
-from proctor.api.errors import error_body, proctor_error_handler
+from proctor.api.errors import error_body, proctor_error_handler, validation_error_handler
 from proctor.api.routes import analyze, attempts, health, students, ui
 from proctor.errors import ProctorError
 from proctor.services import Services, build_services
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(ProctorError, proctor_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=int(

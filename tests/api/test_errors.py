@@ -116,3 +116,27 @@ def test_body_over_the_request_limit_is_refused_unread(api: TestClient) -> None:
 def test_unknown_routes_and_methods_are_json(api: TestClient) -> None:
     assert api.get("/nope").status_code == 404
     assert api.get("/analyze_frame").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"attempt_id": "a-1", "seq": "-1"},  # seq must be a non-negative integer
+        {"attempt_id": "a-1", "seq": "two"},
+    ],
+)
+def test_fastapi_validation_errors_carry_a_code(api: TestClient, form: dict[str, str]) -> None:
+    response = api.post(
+        "/analyze_frame", data=form, files={"file": ("f.png", png(64, 64), "image/png")}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert [item["loc"] for item in body["detail"]] == [["body", "seq"]]
+
+
+def test_a_missing_field_is_a_validation_error_with_a_code(api: TestClient) -> None:
+    response = api.post("/analyze_frame_base64", json={"student_id": "s-1"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["detail"][0]["loc"] == ["body", "image"]
