@@ -11,13 +11,11 @@ from tests.conftest import MODELS_DIR, TEST_RULES_ENV
 from tools import server
 
 
-def _env(env: Mapping[str, str]) -> dict[str, str]:
-    return {"PROCTOR_MODELS_DIR": str(MODELS_DIR), **TEST_RULES_ENV, **env}
+class Server(server.Server):
+    def __init__(self, workdir: Path, env: Mapping[str, str]) -> None:
+        super().__init__(workdir, {"PROCTOR_MODELS_DIR": str(MODELS_DIR), **TEST_RULES_ENV, **env})
 
 
-def Server(workdir: Path, env: Mapping[str, str]) -> server.Server:
-    return server.Server(workdir, _env(env))
-
-
-def running_server(workdir: Path, env: Mapping[str, str]) -> AbstractContextManager[server.Server]:
-    return server.running_server(workdir, _env(env))
+def running_server(workdir: Path, env: Mapping[str, str]) -> AbstractContextManager[Server]:
+    """A healthy test server for the block, stopped afterwards."""
+    return server.healthy(Server(workdir, env))

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx2
@@ -80,11 +80,15 @@ class Server:
 
 
 @contextmanager
-def running_server(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
-    """A healthy server for the block, stopped afterwards whatever happens."""
-    server = Server(workdir, env)
+def healthy(server: Server) -> Iterator[Server]:
+    """``server`` once it answers ``/health``, stopped after the block whatever happens."""
     try:
         server.wait_until_healthy()
         yield server
     finally:
         server.stop()
+
+
+def running_server(workdir: Path, env: Mapping[str, str]) -> AbstractContextManager[Server]:
+    """A healthy server for the block, stopped afterwards."""
+    return healthy(Server(workdir, env))
