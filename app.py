@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 
 from proctor.api.main import create_app
+from proctor.logs import configure_logging
+from proctor.settings import get_settings
 
-app = create_app()
+settings = get_settings()
+configure_logging(settings.log_format, settings.log_level)
+app = create_app(settings)
 
 if __name__ == "__main__":
     import uvicorn

@@ -71,14 +71,44 @@ class ServiceUnavailableError(ProctorError):
     code = "model_unavailable"
 
 
-class OverloadedError(ProctorError):
-    """Every analysis worker is busy and the waiting line is full: retry after a while."""
-
-    code = "overloaded"
+class RetryLaterError(ProctorError):
+    """Refused for now, not for good: the caller should retry after ``retry_after_s``."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class OverloadedError(RetryLaterError):
+    """Every analysis worker is busy and the waiting line is full: retry after a while."""
+
+    code = "overloaded"
+
+
+class RateLimitedError(RetryLaterError):
+    """This caller (API key, or client address with no keys) made too many requests."""
+
+    code = "rate_limited"
+
+
+class MissingApiKeyError(ProctorError):
+    code = "missing_api_key"
+
+
+class InvalidApiKeyError(ProctorError):
+    code = "invalid_api_key"
+
+
+class AdminKeyRequiredError(ProctorError):
+    """A client key on a route that needs an admin key."""
+
+    code = "admin_key_required"
+
+
+class LoopbackOnlyError(ProctorError):
+    """No key is configured and open access is off: only this machine may call."""
+
+    code = "loopback_only"
 
 
 class AttemptNotFoundError(ProctorError):

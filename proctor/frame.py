@@ -84,6 +84,14 @@ def decode_base64_image(text: str, max_bytes: int) -> bytes:
         raise InvalidBase64Error(f"image is not valid base64: {exc}") from None
 
 
+def to_rgb(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. A 16-bit grey PNG (Pillow's ``I;16`` modes) is scaled to 8 bits
+    first: ``convert`` would clip every value above 255, and the frame would come out white."""
+    if img.mode.startswith("I;16"):
+        img = Image.fromarray((np.asarray(img) >> 8).astype(np.uint8), "L")
+    return img.convert("RGB")
+
+
 def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
     """Full-size BGR uint8 array of an encoded image, or a ``ProctorError`` saying why not."""
     if not data:
@@ -100,7 +108,7 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
                         f"image is {width}x{height} pixels; the limit is {max_pixels} pixels"
                     )
                 img.load()
-                rgb = ImageOps.exif_transpose(img).convert("RGB")
+                rgb = to_rgb(ImageOps.exif_transpose(img))
     except UnidentifiedImageError:
         raise InvalidImageError(
             f"not a supported image; send one of {', '.join(ACCEPTED_FORMATS)}"

@@ -7,7 +7,6 @@ take what they need from ``Services`` and pass the gallery into the pipeline.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from proctor.admission import AdmissionGate
@@ -17,15 +16,13 @@ from proctor.attempts.recorder import AttemptRecorder
 from proctor.attempts.risk import CodeWeight
 from proctor.attempts.webhook import WebhookSender
 from proctor.enrollment import Enroller
-from proctor.models.faces.backends import EMBEDDER_MODELS
+from proctor.models.faces.selection import choose_face_backends
 from proctor.models.registry import ModelRegistry
 from proctor.pipeline import Pipeline
-from proctor.settings import NON_PERMISSIVE_BACKENDS, Settings
+from proctor.settings import Settings
 from proctor.store.attempts import AttemptStore, Scoring
 from proctor.store.db import Database
 from proctor.store.students import GalleryCache, StudentRules, StudentStore
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,7 @@ class Services:
     enroller: Enroller
     attempts: AttemptRecorder
     admission: AdmissionGate  # bounds the frames analysed at once (503 beyond)
+    detector_reason: str  # why this face detector (for /health)
     embedder_reason: str  # why this face embedder (for /health)
 
     def close(self) -> None:
@@ -52,36 +50,6 @@ def build_pipeline(settings: Settings) -> Pipeline:
     return Pipeline(settings, ModelRegistry(settings.models_dir, settings.onnx_threads))
 
 
-def embedder_for_store(settings: Settings, students: StudentStore) -> tuple[Settings, str]:
-    """The settings with the embedder the store needs, and why it was chosen.
-
-    An unconfigured embedder defaults to the measured choice, unless every enrolled embedding is
-    another backend's (a store enrolled before the default changed): then that backend stays,
-    because embeddings cannot be converted and nobody could be verified until re-enrolled."""
-    chosen = settings.face_embedder
-    if not settings.identity._defaulted:
-        return settings, "configured (PROCTOR_IDENTITY__EMBEDDER)"
-    enrolled = students.embedding_models()
-    if len(enrolled) != 1 or chosen in enrolled:
-        return settings, "the measured default"
-    (kept,) = enrolled
-    if kept not in EMBEDDER_MODELS or (
-        settings.permissive_only and kept in NON_PERMISSIVE_BACKENDS
-    ):
-        return settings, "the measured default (the store's embedder is not allowed)"
-    log.warning(
-        "keeping the %s embedder: all %d enrolled students use it (set PROCTOR_IDENTITY__EMBEDDER "
-        "and re-enroll to switch to the default %s)",
-        kept,
-        enrolled[kept],
-        chosen,
-    )
-    identity = settings.identity.model_copy(update={"embedder": kept})
-    return settings.model_copy(update={"identity": identity}), (
-        f"kept from the store: all {enrolled[kept]} enrolled students use it"
-    )
-
-
 def build_services(settings: Settings) -> Services:
     registry = ModelRegistry(settings.models_dir, settings.onnx_threads)
     database = Database(settings.store_url, settings.database_pool_size)
@@ -89,7 +57,8 @@ def build_services(settings: Settings) -> Services:
     students = StudentStore(
         database, StudentRules(settings.student_id_pattern, settings.max_name_length)
     )
-    settings, embedder_reason = embedder_for_store(settings, students)
+    faces = choose_face_backends(settings, registry, students.embedding_models())
+    settings = faces.settings
     pipeline = Pipeline(settings, registry)
     return Services(
         settings,
@@ -101,7 +70,8 @@ def build_services(settings: Settings) -> Services:
         Enroller(pipeline),
         build_recorder(settings, database),
         AdmissionGate(settings.analysis_workers, settings.analysis_queue, settings.retry_after_s),
-        embedder_reason,
+        faces.detector_reason,
+        faces.embedder_reason,
     )
 
 

@@ -13,8 +13,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 FaceDetectorName = Literal["scrfd", "yunet"]
 FaceEmbedderName = Literal["mobilefacenet", "sface"]
@@ -36,6 +44,7 @@ class FacesSettings(Section):
         description="Face detector backend. Default: yunet (MIT/Apache-2.0): it ties with scrfd "
         "on `python -m proctor.eval faces` and the tie goes to the permissive licence.",
     )
+    _defaulted: bool = PrivateAttr(False)  # the detector was not configured (for /health)
     min_score: float | None = Field(
         None,
         ge=0.0,
@@ -392,7 +401,8 @@ class Settings(BaseSettings):
     permissive_only: bool = Field(
         False,
         description="Use only models under permissive licences (MIT/Apache-2.0): refuses "
-        "non-permissive backends (the defaults, yunet + sface + nanodet, are permissive).",
+        "non-permissive backends (the defaults, yunet + sface + nanodet, are permissive), never "
+        "falls back to one, and `python -m tools.models fetch` fetches only permissive models.",
     )
     student_db: Path = Field(
         Path("student_db/students.sqlite3"),
@@ -464,10 +474,45 @@ class Settings(BaseSettings):
     retry_after_s: float = Field(
         1.0, gt=0, description="The Retry-After an overloaded answer gives, in seconds."
     )
+    admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="API keys for everything: enrollment, listing, deletion, attempts, "
+        "/metrics, and what client keys may do. Comma-separated in PROCTOR_ADMIN_KEYS; sent as "
+        "`X-API-Key: <key>` or `Authorization: Bearer <key>`.",
+    )
+    client_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="API keys for analysis only (an exam platform's frames). Comma-separated in "
+        "PROCTOR_CLIENT_KEYS. With no admin or client key configured the service serves "
+        "loopback clients only, unless open_access is set.",
+    )
+    open_access: bool = Field(
+        False,
+        description="With no key configured, serve every host, not only loopback: anyone who "
+        "reaches the port can enroll, search, list and delete students (a public demo). "
+        "Ignored once a key is configured.",
+    )
     cors_origins: list[str] = Field(
-        default_factory=lambda: ["*"],
-        description="Origins allowed to call the API from a browser ('*' also allows pages "
-        "opened from disk).",
+        default_factory=lambda: ["null"],
+        description="Origins a browser may call the API from. The app's own pages are "
+        "same-origin and need no entry; 'null' is a page opened from disk (the seed's "
+        "test_ui.html). Add your exam platform's origin, e.g. https://lms.example.edu.",
+    )
+    rate_limit_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests per minute one API key (or, with no keys, one client address) "
+        "may make; beyond it 429 with Retry-After. 0 turns the limit off. Counted per process.",
+    )
+    rate_limit_burst: int = Field(
+        60, ge=1, description="Requests one caller may make at once before the rate applies."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="Log lines as JSON objects (with the request id) or as plain text.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written."
     )
     webhook_url: str | None = Field(
         None,
@@ -496,6 +541,22 @@ class Settings(BaseSettings):
     mouth: MouthSettings = Field(default_factory=MouthSettings)
     distance: DistanceSettings = Field(default_factory=DistanceSettings)
 
+    @field_validator("admin_keys", "client_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """``a,b,c`` (the environment's form) is three keys; blanks around commas are not."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def access_mode(self) -> Literal["keys", "loopback", "open"]:
+        """Who is served: key holders, loopback clients only (no key configured, the
+        default), or everyone (no key and open_access)."""
+        if self.admin_keys or self.client_keys:
+            return "keys"
+        return "open" if self.open_access else "loopback"
+
     @model_validator(mode="after")
     def _check_patterns(self) -> Settings:
         try:
@@ -523,6 +584,7 @@ class Settings(BaseSettings):
         """Fill unset backends from the licence policy and refuse contradictions at startup."""
         if self.faces.detector is None:
             self.faces.detector = "yunet"
+            self.faces._defaulted = True
         if self.identity.embedder is None:
             self.identity.embedder = "sface"
             self.identity._defaulted = True

@@ -21,6 +21,7 @@ from proctor.models.faces.backends import DETECTOR_MODELS, EMBEDDER_MODELS
 from proctor.models.registry import ModelRegistry, ModelUnavailableError
 from proctor.services import Services, build_services
 from proctor.settings import Settings
+from tests.helpers import local_client
 from tests.postgres import Cluster, PostgresNotInstalled, start_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +93,7 @@ def services(settings: Settings) -> Services:
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """A fresh app with an empty student DB (models are loaded per app: keep these few)."""
     require_models(*FACE_MODELS)
-    with TestClient(create_app(make_settings(tmp_path))) as test_client:
+    with local_client(create_app(make_settings(tmp_path))) as test_client:
         yield test_client
 
 

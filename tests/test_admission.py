@@ -8,13 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from proctor.admission import AdmissionGate
 from proctor.api.main import create_app
 from proctor.errors import OverloadedError
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo
 
 
 def test_workers_run_the_queue_waits_and_the_rest_is_refused() -> None:
@@ -60,7 +59,7 @@ def test_an_overloaded_service_answers_503_with_retry_after(
         tmp_path, analyzers=["faces"], analysis_workers=1, analysis_queue=0, retry_after_s=3
     )
     frame = jpeg(in_webcam_frame(photo(identities_dir, "Tom_Cruise", 2)))
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         gate = client.app.state.services.admission  # type: ignore[attr-defined]
         with gate.slot():  # the one worker is busy
             assert client.get("/health").json()["admission"] == {

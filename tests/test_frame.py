@@ -61,6 +61,15 @@ def test_rejects_non_images(data: bytes, error: type[Exception]) -> None:
         decode_image(data, **LIMITS)
 
 
+def test_16_bit_grey_png_is_scaled_to_8_bits_not_clipped() -> None:
+    """Pillow's ``convert("RGB")`` clips 16-bit grey (``I;16``) at 255: the frame came out white."""
+    ramp = np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16)
+    decoded = decode_image(encode(ramp), **LIMITS)
+    assert decoded.shape == (64, 64, 3)
+    assert np.abs(decoded[..., 0].astype(int) - (ramp >> 8)).max() == 0
+    assert (decoded[..., 0] == decoded[..., 2]).all()
+
+
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
 def test_rejects_truncated_images(ext: str) -> None:
     data = encode(gradient(200, 200), ext)

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,48 +144,68 @@ def in_process(services: Services, frames: Frames, warmup: int) -> dict[str, dic
 # -- through HTTP ------------------------------------------------------------------------------
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set (VmHWM), MB."""
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A memory figure of the process from ``/proc``, MB: its peak resident set (``VmHWM``) or
+    its resident set now (``VmRSS``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def http_load(url: str, frames: Frames, clients: int, seconds: float) -> dict[str, float]:
-    """``clients`` threads posting claimed frames for ``seconds``: answers per second."""
+#: Answers a polite client waits out (``Retry-After`` seconds) and then sends the same frame
+#: again: refusals, not errors (503 ``overloaded``, 429 ``rate_limited``).
+RETRY_LATER = (429, 503)
+
+
+def http_load(
+    url: str, frames: Frames, clients: int, seconds: float, attempts: str | None = None
+) -> dict:
+    """``clients`` threads posting claimed frames for ``seconds``: answers per second, and every
+    answer that was neither a 200 nor a refusal with ``Retry-After`` by status (0: none came).
+    With ``attempts``, each client records its frames of each person in an attempt of its own
+    (``<attempts>-<client>-<person>``, ``seq`` counting up), as an exam client does."""
     latencies: list[float] = []
-    counts = {"ok": 0, "refused": 0, "errors": 0}
+    statuses: Counter[int] = Counter()
+    refused = 0
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
     def client(index: int) -> None:
+        nonlocal refused
+        seqs: Counter[str] = Counter()
         with httpx2.Client(base_url=url, timeout=60) as http:
             i = index
             while time.monotonic() < stop:
                 data, person = frames.claimed[i % len(frames.claimed)]
-                i += clients
+                form = {"student_id": person}
+                if attempts is not None:
+                    attempt = form["attempt_id"] = f"{attempts}-{index}-{person}"
+                    form["seq"] = str(seqs[attempt])
                 started = time.perf_counter()
                 try:
                     answer = http.post(
                         "/analyze_frame",
-                        data={"student_id": person},
+                        data=form,
                         files={"file": ("frame.jpg", data, "image/jpeg")},
                     )
-                    status = answer.status_code
                 except httpx2.TransportError:
-                    status = 0
-                if status == 503:  # a polite client waits as told before its next frame
-                    time.sleep(float(answer.headers.get("retry-after", "1")))
+                    answer = None
+                status = answer.status_code if answer is not None else 0
+                retry_after = answer.headers.get("retry-after") if answer is not None else None
+                if status in RETRY_LATER and retry_after is not None:
+                    with lock:
+                        refused += 1
+                    time.sleep(float(retry_after))
+                    continue  # the same frame again
                 elapsed = (time.perf_counter() - started) * 1000
+                i += clients
+                if attempts is not None:
+                    seqs[form["attempt_id"]] += 1
                 with lock:
+                    statuses[status] += 1
                     if status == 200:
-                        counts["ok"] += 1
                         latencies.append(elapsed)
-                    elif status == 503:
-                        counts["refused"] += 1
-                    else:
-                        counts["errors"] += 1
 
     begun = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
@@ -193,13 +214,31 @@ def http_load(url: str, frames: Frames, clients: int, seconds: float) -> dict[st
     for thread in threads:
         thread.join()
     wall = time.monotonic() - begun
+    errors = {status: n for status, n in sorted(statuses.items()) if status != 200}
     return {
         "clients": clients,
-        "frames_per_s": counts["ok"] / wall,
-        **counts,
+        "seconds": wall,
+        "requests": sum(statuses.values()) + refused,
+        "frames_per_s": statuses[200] / wall,
+        "ok": statuses[200],
+        "refused": refused,
+        "errors": sum(errors.values()),
+        "errors_by_status": errors,
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
     }
+
+
+def enroll_over_http(url: str, enroll: dict[str, bytes]) -> None:
+    """``POST /students`` for every person, from their enrollment frame (a person whose frame
+    is refused stays unenrolled, and their claims are answered 404: errors of the load)."""
+    with httpx2.Client(base_url=url, timeout=60) as http:
+        for person, data in enroll.items():
+            http.post(
+                "/students",
+                data={"student_id": person, "name": person},
+                files={"images": ("e.jpg", data, "image/jpeg")},
+            )
 
 
 def through_http(
@@ -210,16 +249,10 @@ def through_http(
         "PROCTOR_STUDENT_DB": str(workdir / "bench-http.sqlite3"),
     }
     with running_server(workdir, env) as server:
-        with httpx2.Client(base_url=server.url, timeout=60) as http:
-            for person, data in frames.enroll.items():
-                http.post(
-                    "/students",
-                    data={"student_id": person, "name": person},
-                    files={"images": ("e.jpg", data, "image/jpeg")},
-                )
+        enroll_over_http(server.url, frames.enroll)
         http_load(server.url, frames, 1, min(5.0, seconds))  # warm-up
         loads = [http_load(server.url, frames, clients, seconds) for clients in CLIENTS]
-        return {"loads": loads, "peak_rss_mb": peak_rss_mb(server.process.pid)}
+        return {"loads": loads, "peak_rss_mb": memory_mb(server.process.pid)}
 
 
 # -- the PyPI peer -------------------------------------------------------------------------------

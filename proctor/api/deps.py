@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from proctor.api.metrics import Metrics
 from proctor.gallery import Gallery
 from proctor.services import Services
 
@@ -23,3 +24,10 @@ def current_gallery(services: ServicesDep) -> Gallery:
 
 
 GalleryDep = Annotated[Gallery, Depends(current_gallery)]
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -1,22 +1,27 @@
-"""Build the FastAPI app: services in the lifespan, CORS, JSON errors, routers."""
+"""Build the FastAPI app: services in the lifespan; access, CORS, body limits, request ids,
+metrics and JSON errors around the routers."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
 
 from proctor import __version__
-from proctor.api.errors import error_body, proctor_error_handler, validation_error_handler
-from proctor.api.routes import analyze, attempts, health, students, ui
+from proctor.api.access import ACCESS_MODES, AccessPolicy
+from proctor.api.errors import http_error_handler, proctor_error_handler, validation_error_handler
+from proctor.api.metrics import Metrics
+from proctor.api.middleware import BodySizeLimit, RequestContext
+from proctor.api.routes import analyze, attempts, docs, health, students, ui
+from proctor.api.routes import metrics as metrics_route
 from proctor.errors import ProctorError
 from proctor.services import Services, build_services
 from proctor.settings import Settings, get_settings
@@ -25,28 +30,27 @@ log = logging.getLogger("proctor")
 
 #: Multipart and base64 overhead allowed on top of the image limit, per image.
 REQUEST_OVERHEAD = 4 / 3
+#: Form fields and JSON beside the images, and the whole body of a route that takes no image.
+SMALL_BODY_BYTES = 64 * 1024
+#: Routes that take images, with how many per request (None: ``max_images_per_request``).
+IMAGE_ROUTES: tuple[tuple[re.Pattern[str], int | None], ...] = (
+    (re.compile(r"/analyze_frame(_base64)?"), 1),
+    (re.compile(r"/students(/[^/]+/faces)?"), None),
+)
 
 
-class BodySizeLimit:
-    """Refuse request bodies larger than the limit from ``Content-Length`` before reading."""
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The body limit of a path: room for its images (an analysis frame does not need the
+    room of ten enrollment photos), and a small JSON body everywhere else."""
+    one_image = int(settings.max_upload_bytes * REQUEST_OVERHEAD)
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+    def limit_for(path: str) -> int:
+        for pattern, images in IMAGE_ROUTES:
+            if pattern.fullmatch(path):
+                return one_image * (images or settings.max_images_per_request) + SMALL_BODY_BYTES
+        return SMALL_BODY_BYTES
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                response = JSONResponse(
-                    error_body(
-                        f"request body is larger than {self.max_bytes} bytes", "request_too_large"
-                    ),
-                    status_code=413,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    return limit_for
 
 
 async def purge_periodically(services: Services) -> None:
@@ -72,6 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        metrics.watch_admission(lambda: services.admission.admitted, services.admission.workers)
+        log.log(
+            logging.INFO if settings.access_mode == "keys" else logging.WARNING,
+            "access: %s",
+            ACCESS_MODES[settings.access_mode],
+            extra={"access_mode": settings.access_mode},
+        )
         for status in services.pipeline.status.values():
             if status.enabled and not status.loaded:
                 log.warning("analyzer %s not loaded: %s", status.name, status.error)
@@ -85,22 +96,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Exam proctoring: one webcam frame in, one JSON verdict out.",
         lifespan=lifespan,
+        # proctor.api.routes.docs serves both with local assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.access = AccessPolicy(settings)
+    app.state.metrics = metrics = Metrics()
     app.add_exception_handler(ProctorError, proctor_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=int(
-            settings.max_upload_bytes * REQUEST_OVERHEAD * settings.max_images_per_request
-        )
-        + 65536,
-    )
+    app.add_exception_handler(HTTPException, http_error_handler)
+    # Last added runs first: the request context sees every response, the body limit runs
+    # closest to the routes.
+    app.add_middleware(BodySizeLimit, limit_for=body_limits(settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
     )
-    for module in (ui, health, analyze, students, attempts):
+    app.add_middleware(RequestContext, metrics=metrics)
+    for module in (ui, health, analyze, students, attempts, metrics_route, docs):
         app.include_router(module.router)
     return app

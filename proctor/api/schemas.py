@@ -142,18 +142,36 @@ class AdmissionHealth(BaseModel):
     )
 
 
+class AccessHealth(BaseModel):
+    mode: Literal["keys", "loopback", "open"] = Field(
+        description="keys: an API key is required; loopback: no key configured, only this "
+        "machine is served (the default); open: no key, every host (PROCTOR_OPEN_ACCESS)."
+    )
+    description: str
+    admin_keys: int = Field(description="How many admin keys are configured (never the keys).")
+    client_keys: int = Field(description="How many client keys are configured.")
+    rate_limit_per_minute: int = Field(description="Per key or client address; 0: no limit.")
+    cors_origins: list[str]
+
+
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded when an enabled analyzer is not loaded.")
     version: str
     face_detector: str
+    face_detector_reason: str = Field(
+        description="Why this detector: configured, the measured default, or a fallback from "
+        "the chosen one, whose model is unavailable (the other backend's is here)."
+    )
     face_embedder: str
     face_embedder_reason: str = Field(
-        description="Why this embedder: configured, the measured default, or kept from the store "
-        "(every enrolled student uses it)."
+        description="Why this embedder: configured, the measured default, kept from the store "
+        "(every enrolled student uses it), or a fallback from the chosen one, whose model is "
+        "unavailable (only while nobody is enrolled under it)."
     )
     identity_threshold: float | None
     permissive_only: bool
     students: int
     admission: AdmissionHealth
+    access: AccessHealth
     analyzers: list[AnalyzerHealth]
     models: list[ModelHealth]

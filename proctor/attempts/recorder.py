@@ -96,6 +96,15 @@ class AttemptRecorder:
         self.evidence.delete(paths)
         self.evidence.delete_attempt(attempt_id)
 
+    def forget_student(self, student_id: str) -> int:
+        """Delete every attempt of this student (rows, evidence files and folders); returns
+        how many attempts there were."""
+        ids, paths = self.store.delete_for_student(student_id)
+        self.evidence.delete(paths)
+        for attempt_id in ids:
+            self.evidence.delete_attempt(attempt_id)
+        return len(ids)
+
     def purge(self, evidence_days: float, attempt_days: float | None) -> int:
         """Delete expired evidence and attempts (rows and files), and orphan files; returns
         how many files were removed."""

@@ -207,6 +207,21 @@ class AttemptStore:
             self._delete_attempts(session, [attempt_id])
             return paths
 
+    def delete_for_student(self, student_id: str) -> tuple[list[str], list[str]]:
+        """Remove every attempt claimed by this student, with all its rows; returns the
+        attempts' ids and their evidence file paths."""
+        with self.db.write() as session:
+            ids = list(
+                session.scalars(
+                    select(AttemptRow.attempt_id)
+                    .where(AttemptRow.student_id == student_id)
+                    .with_for_update()
+                ).all()
+            )
+            paths = self._evidence_paths(session, ids)
+            self._delete_attempts(session, ids)
+            return ids, paths
+
     # -- evidence ----------------------------------------------------------------------------
 
     def add_evidence(self, attempt_id: str, evidence: EvidenceFile) -> str | None:

@@ -21,6 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: The largest value a ``BigInteger`` column (and SQL's ``OFFSET``) holds on both engines; the
+#: API refuses larger numbers before they reach the database driver, which would raise.
+BIGINT_MAX = 2**63 - 1
+
 
 class Base(DeclarativeBase):
     pass

@@ -19,7 +19,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from proctor.analyzers.base import Claim
 from proctor.analyzers.objects import ObjectsAnalyzer, UnknownClassError
@@ -32,7 +31,7 @@ from proctor.schemas import AnalyzeResponse
 from proctor.services import build_services
 from proctor.settings import Settings
 from tests.conftest import FACE_MODELS, MODELS_DIR, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg
+from tests.helpers import in_webcam_frame, jpeg, local_client
 
 OBJECT_MODELS = DETECTOR_MODELS[Settings().object_detector]
 
@@ -196,7 +195,7 @@ def test_a_users_own_yolo_file_runs_behind_the_same_interface(
 def test_objects_run_inside_analyze_frame(tmp_path: Path, eval_dir: Path) -> None:
     require_models(*FACE_MODELS, "face_recognition_mobilefacenet", *OBJECT_MODELS)
     path, _ = largest_instance(eval_dir, "laptop")
-    with TestClient(create_app(make_settings(tmp_path))) as client:
+    with local_client(create_app(make_settings(tmp_path))) as client:
         response = client.post(
             "/analyze_frame",
             files={"file": ("frame.jpg", jpeg(cv2.imread(str(path))), "image/jpeg")},

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo, side_by_side
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo, side_by_side
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, identities_dir: Path) -> Itera
     """One app for the module, with Tom Cruise enrolled from a single photo."""
     require_models(*FACE_MODELS)
     app = create_app(make_settings(tmp_path_factory.mktemp("api")))
-    with TestClient(app) as client:
+    with local_client(app) as client:
         enrolled = client.post(
             "/students",
             data={"student_id": "tom", "name": "Tom Cruise"},

@@ -19,7 +19,7 @@ from proctor.__main__ import main as cli
 from proctor.api.main import create_app
 from proctor.attempts.webhook import EVENT_HEADER, SIGNATURE_HEADER, verify
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo
 
 T0 = 1_800_000_000.0
 ANALYZERS = ["faces", "identity"]
@@ -50,7 +50,7 @@ def student_frame(identities_dir: Path) -> bytes:
 def client(tmp_path: Path, identities_dir: Path) -> Iterator[TestClient]:
     require_models(*FACE_MODELS)
     settings = make_settings(tmp_path, analyzers=ANALYZERS)
-    with TestClient(create_app(settings)) as test_client:
+    with local_client(create_app(settings)) as test_client:
         enrolled = test_client.post(
             "/students",
             data={"student_id": "tom", "name": "Tom Cruise"},
@@ -171,7 +171,7 @@ def test_evidence_is_drawn_stored_served_expired_and_deleted(
         analyzers=ANALYZERS,
         attempts={"evidence": True, "evidence_dir": evidence_dir, "evidence_max_side": 320},
     )
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         two_people = jpeg(
             np.hstack(
                 [
@@ -209,7 +209,7 @@ def test_evidence_is_drawn_stored_served_expired_and_deleted(
     finally:
         get_settings.cache_clear()
     assert list(evidence_dir.rglob("*.jpg")) == []
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         crowd = next(
             i
             for i in client.get("/attempts/att-2").json()["incidents"]
@@ -256,7 +256,7 @@ def test_webhook_is_signed_retried_and_never_holds_up_frames(
         webhook_secret="s3cret",
     )
     try:
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             for seq in range(10):
                 send(client, blank() if seq < 6 else student_frame, seq)
             # Every frame was answered while the receiver was still hanging.

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
 from proctor.services import build_services
 from tests.conftest import make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo
 
 SETS = {
     "permissive (default)": ({}, ("face_detection_yunet", "face_recognition_sface")),
@@ -30,7 +29,7 @@ def test_each_backend_set_verifies_and_rejects(
     overrides, models = SETS[name]
     require_models(*models)
     settings = make_settings(tmp_path, analyzers=["faces", "identity"], **overrides)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         health = client.get("/health").json()
         loaded = {m["name"]: m for m in health["models"] if m["loaded"]}
         assert set(loaded) == set(models)

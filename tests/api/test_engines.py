@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo
 
 T0 = 1_800_000_000.0
 
@@ -43,7 +43,7 @@ def enroll(client: Any, student_id: str, name: str, *images: bytes) -> dict:
 def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     require_models(*FACE_MODELS)
     settings = make_settings(tmp_path, database_url=database_url, analyzers=["faces", "identity"])
-    with TestClient(create_app(settings)) as test_client:
+    with local_client(create_app(settings)) as test_client:
         yield test_client
 
 

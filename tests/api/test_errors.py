@@ -14,13 +14,14 @@ from PIL import Image
 
 from proctor.api.main import create_app
 from tests.conftest import FACE_MODELS, make_settings, require_models
+from tests.helpers import local_client
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     require_models(*FACE_MODELS)
-    settings = make_settings(tmp_path_factory.mktemp("errors"), max_upload_bytes=200_000)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    settings = make_settings(tmp_path_factory.mktemp("errors"), max_upload_bytes=150_000)
+    with local_client(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
 
@@ -32,7 +33,7 @@ def png(width: int, height: int) -> bytes:
 
 def bomb() -> bytes:
     buffer = io.BytesIO()
-    Image.new("L", (20000, 20000)).save(buffer, format="PNG")
+    Image.new("1", (20000, 20000)).save(buffer, format="PNG")  # 400 Mpx in ~50 kB
     return buffer.getvalue()
 
 
@@ -42,9 +43,13 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
-NOISE = cv2.imencode(".png", np.random.default_rng(2).integers(0, 255, (400, 400, 3), np.uint8))[
-    1
-].tobytes()
+def noise_png(side: int) -> bytes:
+    """A PNG that does not compress: ~3 bytes a pixel."""
+    pixels = np.random.default_rng(2).integers(0, 255, (side, side, 3), np.uint8)
+    return cv2.imencode(".png", pixels)[1].tobytes()
+
+
+NOISE = noise_png(240)  # ~170 kB: over the 150 kB image limit, inside one frame's body limit
 
 
 @pytest.mark.parametrize(
@@ -54,7 +59,8 @@ NOISE = cv2.imencode(".png", np.random.default_rng(2).integers(0, 255, (400, 400
         (b"plain text", "text/plain", 415, "unsupported_media_type"),
         (b"definitely not an image", "image/jpeg", 400, "invalid_image"),
         (truncated_jpeg(), "image/jpeg", 400, "invalid_image"),
-        (NOISE, "image/png", 413, "image_too_large"),  # over the 200 kB test limit
+        (NOISE, "image/png", 413, "image_too_large"),
+        (noise_png(400), "image/png", 413, "request_too_large"),  # ~480 kB: over the body
         (bomb(), "image/png", 413, "image_too_large"),
         (png(4, 4), "image/png", 400, "invalid_image"),
     ],

@@ -14,12 +14,11 @@ from typing import Any
 
 import httpx2
 import pytest
-from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
 from tests.api.test_engines import enroll, post_frame
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo
 from tests.postgres import Cluster
 from tests.server import Server
 
@@ -137,7 +136,7 @@ def test_two_replicas_on_one_database_act_as_one_service(
     settings = make_settings(
         tmp_path, database_url=postgres_url, analyzers=ANALYZERS, onnx_threads=ONNX_THREADS
     )
-    with TestClient(create_app(settings)) as single:
+    with local_client(create_app(settings)) as single:
         enroll(single, "tom", "Tom Cruise", enrollment_photo)
         for seq in range(FRAMES):
             post_frame(single, frames[seq], "att-r", seq, student_id="tom")

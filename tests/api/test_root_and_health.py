@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from proctor.api.main import create_app
 from proctor.models.manifest import MODELS
 from proctor.settings import Settings
+from tests.helpers import local_client
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -49,7 +50,7 @@ def test_cors_allows_a_page_opened_from_disk(client: TestClient) -> None:
 
 def test_service_starts_without_models_and_health_says_what_is_missing(tmp_path: Path) -> None:
     settings = Settings(models_dir=tmp_path / "empty", student_db=tmp_path / "s.sqlite3")
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         health = client.get("/health").json()
         assert health["status"] == "degraded"
         faces = next(a for a in health["analyzers"] if a["name"] == "faces")

@@ -13,7 +13,7 @@ from proctor.api.main import create_app
 from proctor.models.faces.backends import EMBEDDER_MODELS
 from proctor.services import build_services
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, photo, side_by_side
+from tests.helpers import in_webcam_frame, jpeg, local_client, photo, side_by_side
 
 
 def enroll(client: TestClient, student_id: str, name: str, *images: bytes):
@@ -114,7 +114,7 @@ def test_a_student_enrolled_under_another_embedder_is_a_409(
     require_models(*FACE_MODELS)
     settings = make_settings(tmp_path, analyzers=["faces", "identity"])
     frame = jpeg(in_webcam_frame(photo(identities_dir, "Tom_Cruise", 2)))
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         services = client.app.state.services  # type: ignore[attr-defined]
         other = next(name for name in EMBEDDER_MODELS if name != settings.face_embedder)
         services.students.create("old", "Enrolled Long Ago", [np.ones(128, np.float32)], other)
@@ -139,7 +139,7 @@ def test_two_apps_on_one_database_see_each_others_enrollments(
     require_models(*FACE_MODELS)
     settings = make_settings(tmp_path, analyzers=["faces", "identity"])
     frame = jpeg(in_webcam_frame(photo(identities_dir, "Tom_Cruise", 2)))
-    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+    with local_client(create_app(settings)) as first, local_client(create_app(settings)) as second:
         before = second.post("/analyze_frame", files={"file": ("f.jpg", frame, "image/jpeg")})
         assert before.json()["face_verified"] is None  # nobody enrolled yet
         created = enroll(first, "tc", "Tom Cruise", jpeg(photo(identities_dir, "Tom_Cruise", 1)))

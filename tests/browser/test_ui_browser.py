@@ -371,18 +371,27 @@ def test_student_panel_enrolls_lists_deletes_and_shows_errors(
     listed = client.get("/students").json()
     expect(page.locator("#students-table tbody tr")).to_have_count(listed["count"])
 
-    # Enrolling the same id again: the API's 409 code and detail.
-    page.set_input_files("#enroll-files", [str(photos[0])])
+    # Enrolling the same id again: the API's 409 code and detail, and an offer to add the
+    # photo to the enrolled student instead, which POST /students/{id}/faces takes.
+    extra = identities_dir / "Harrison_Ford" / "Harrison_Ford_0003.jpg"
+    page.set_input_files("#enroll-files", [str(extra)])
     page.click("#enroll-photos")
     message = page.locator("#students-msg")
     expect(message).to_have_attribute("data-code", "student_exists")
     duplicate = client.post(
         "/students",
         data={"student_id": "ford", "name": "Harrison Ford"},
-        files={"images": (photos[0].name, photos[0].read_bytes(), "image/jpeg")},
+        files={"images": (extra.name, extra.read_bytes(), "image/jpeg")},
     )
     assert duplicate.status_code == 409
     expect(message).to_contain_text(duplicate.json()["detail"])
+    add = page.locator("#add-faces")
+    expect(add).to_have_text("Add the 1 photo(s) to ford")
+    add.click()
+    expect(message).to_contain_text("Added 1 photo(s) to Harrison Ford (ford)")
+    expect(add).to_be_hidden()
+    assert client.get("/students/ford").json()["face_count"] == stored["face_count"] + 1
+    expect(row.locator(".face-count")).to_have_text(str(stored["face_count"] + 1))
 
     # A photo without a face: the API's 422 code and detail, and no student created.
     no_face = eval_dir / NO_FACE_IMAGE

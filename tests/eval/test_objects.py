@@ -12,7 +12,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
@@ -54,6 +53,7 @@ from proctor.models.objects.backends import (
 )
 from proctor.settings import Settings
 from tests.conftest import FACE_MODELS, MODELS_DIR, make_settings, require_models
+from tests.helpers import local_client
 
 NAMES = ("book", "person")
 
@@ -317,7 +317,7 @@ def test_the_eval_decides_a_frame_as_analyze_frame_does(eval_dir: Path, tmp_path
     shipped = rules(DEFAULT_THRESHOLDS[default], FACELESS_PERSON_THRESHOLDS[default])
     decided = [decide(frame, shipped) for frame in seen]
     watched = {"BANNED_OBJECT", "MULTIPLE_PEOPLE"}
-    with TestClient(create_app(make_settings(tmp_path))) as client:
+    with local_client(create_app(make_settings(tmp_path))) as client:
         for image, result in zip(images, decided, strict=True):
             response = client.post("/analyze_frame", files={"file": ("frame", upload(image))})
             assert response.status_code == 200, response.text

@@ -3,11 +3,11 @@ the build venv's lock, the pinned TFJS inputs and the refusal of unverified conv
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import http.server
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,9 +27,9 @@ from proctor.models.manifest import (
     get_spec,
 )
 from proctor.models.registry import ModelRegistry, ModelUnavailableError, read_manifest
-from proctor.pipeline import required_models
 from proctor.settings import Settings
 from tests.conftest import MODELS_DIR, ROOT
+from tools.models import __main__ as cli
 from tools.models import provision as provision_module
 from tools.models.build_env import (
     MARKER_NAME,
@@ -445,45 +445,157 @@ def test_the_cli_lists_every_model_from_the_repo_root(tmp_path: Path) -> None:
     assert all(line.split()[1] == "missing" for line in lines)
 
 
-def test_setup_succeeds_when_only_optional_models_cannot_be_fetched(tmp_path: Path) -> None:
-    """With the configured analyzers' models present and no way to reach the pinned URLs (no
-    mirror; the machine's network may or may not reach GitHub), ``fetch`` exits 0 and names
-    what failed as optional; a needed model missing makes it fail."""
-    needed = required_models(Settings())
-    for name in needed:
-        if not (MODELS_DIR / get_spec(name).file).is_file():
-            pytest.skip(f"{name} is not provisioned: run make models")
+# --------------------------------------------------------------------------- #
+# `fetch` on a fresh machine: registries reachable, pinned URLs not
+# --------------------------------------------------------------------------- #
+
+URL_MODELS = [spec for spec in MODELS if isinstance(spec.source, UrlSource)]
+REGISTRY_MODELS = [spec for spec in MODELS if spec not in URL_MODELS]
+
+
+def urls_moved_to(base: str) -> tuple[ModelSpec, ...]:
+    """The manifest with every pinned URL moved under ``base`` (same files, same digests)."""
+    return tuple(
+        dataclasses.replace(
+            spec, source=UrlSource(f"{base}/{spec.source.mirror_path}", spec.source.mirror_path)
+        )
+        if isinstance(spec.source, UrlSource)
+        else spec
+        for spec in MODELS
+    )
+
+
+@pytest.fixture
+def fetched_from_registries(tmp_path: Path) -> Path:
+    """A models folder as ``fetch`` leaves it where the package registries answer: every PyPI
+    and npm model with its manifest entry (copied from the provisioned models/, so the bytes
+    are the ones the registries deliver and nothing is downloaded or converted again)."""
+    recorded = read_manifest(MODELS_DIR)
     models = tmp_path / "models"
     models.mkdir()
-    recorded = read_manifest(MODELS_DIR)
-    for name in needed:
-        shutil.copyfile(MODELS_DIR / get_spec(name).file, models / get_spec(name).file)
-    (models / "manifest.json").write_text(json.dumps({n: recorded[n] for n in needed}))
-    fetch = [
-        sys.executable,
-        "-m",
-        "tools.models",
-        "fetch",
-        "--models-dir",
-        str(models),
-        "--mirror",
-        str(tmp_path / "no-mirror"),
-    ]
-    env = {**os.environ, "PROCTOR_MODEL_MIRROR": ""}
-    done = subprocess.run(fetch, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
-    assert done.returncode == 0, done.stdout + done.stderr
-    for name in needed:
-        assert f"ok   {name}" in done.stdout
-    if "FAIL" in done.stdout:
-        assert "optional" in done.stderr
-    (models / get_spec(needed[0]).file).unlink()
-    again = subprocess.run(
-        [*fetch, "--only", needed[0]],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
+    for spec in REGISTRY_MODELS:
+        if not (MODELS_DIR / spec.file).is_file() or spec.name not in recorded:
+            pytest.skip(f"{spec.name} is not provisioned: run make models")
+        shutil.copyfile(MODELS_DIR / spec.file, models / spec.file)
+    entries = {spec.name: recorded[spec.name] for spec in REGISTRY_MODELS}
+    (models / MANIFEST_FILE).write_text(json.dumps(entries))
+    return models
+
+
+def fetch(models: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """``python -m tools.models fetch`` under ``settings``, with no mirror and no build venv."""
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    return cli.main(
+        [
+            "fetch",
+            "--models-dir",
+            str(models),
+            "--mirror",
+            str(models.parent / "no-mirror"),
+            "--build-env",
+            str(models.parent / "no-build-venv"),
+            *args,
+        ]
     )
-    if "FAIL" in again.stdout:  # no route to where it comes from: it is needed, so it is fatal
-        assert again.returncode == 1 and "needed" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("configured", "detector", "embedder"),
+    [
+        ({}, "yunet (the measured default)", "sface (the measured default)"),
+        (
+            {"faces": {"detector": "scrfd"}, "identity": {"embedder": "mobilefacenet"}},
+            "yunet (fallback from scrfd (configured (PROCTOR_FACES__DETECTOR)), whose model is "
+            "unavailable",
+            "sface (fallback from mobilefacenet (configured (PROCTOR_IDENTITY__EMBEDDER)), whose "
+            "model is unavailable",
+        ),
+    ],
+    ids=["defaults", "non-commercial set configured"],
+)
+def test_fetch_succeeds_with_the_pinned_urls_unreachable(
+    fetched_from_registries: Path,
+    http_root: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    configured: dict,
+    detector: str,
+    embedder: str,
+) -> None:
+    """Every pinned URL answers 404 and there is no mirror: the URL models fail and are
+    reported; the analyzers run on the registries' models (YuNet + SFace, falling back to them
+    from a configured SCRFD + MobileFaceNet), so setup exits 0 and says which set runs."""
+    _, base = http_root  # serves an empty folder
+    monkeypatch.setattr(provision_module, "MODELS", urls_moved_to(base))
+    settings = Settings(**configured)
+
+    assert fetch(fetched_from_registries, settings, monkeypatch) == 0
+
+    out, err = capsys.readouterr()
+    for spec in URL_MODELS:
+        assert f"FAIL {spec.name}: download of {base}/{spec.source.mirror_path} failed" in out
+        assert not (fetched_from_registries / spec.file).exists()
+    for spec in REGISTRY_MODELS:
+        assert f"ok   {spec.name}: already present, sha256 ok" in out
+    assert f"face detector: {detector}" in out
+    assert f"face embedder: {embedder}" in out
+    assert f"{len(URL_MODELS)} model(s) failed" in err and "(optional:" in err
+
+
+def test_fetch_fails_when_an_analyzer_is_left_with_no_model(
+    tmp_path: Path,
+    http_root: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Neither face detector can be had (the pinned URL answers 404, YuNet's registry is not
+    tried): the faces analyzer has nothing to run on, so setup fails and names the model."""
+    _, base = http_root
+    only_urls = tuple(spec for spec in urls_moved_to(base) if isinstance(spec.source, UrlSource))
+    monkeypatch.setattr(provision_module, "MODELS", only_urls)
+    settings = Settings(analyzers=["faces"], faces={"detector": "scrfd"})  # type: ignore[arg-type]
+
+    assert fetch(tmp_path / "models", settings, monkeypatch) == 1
+
+    out, err = capsys.readouterr()
+    assert "face detector: scrfd (configured (PROCTOR_FACES__DETECTOR); its model is " in out
+    assert (
+        "needed by the configured analyzers, with no other model here: face_detection_scrfd" in err
+    )
+
+
+def test_permissive_only_fetches_only_permissive_models(
+    fetched_from_registries: Path,
+    http_root: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With PROCTOR_PERMISSIVE_ONLY the non-permissive models are not fetched even though their
+    URLs serve the right bytes, so neither models/ nor an image built from it holds them."""
+    root, base = http_root
+    for spec in URL_MODELS:
+        if not (MODELS_DIR / spec.file).is_file():
+            pytest.skip(f"{spec.name} is not provisioned: run make models")
+        served = root / spec.source.mirror_path  # type: ignore[union-attr]
+        served.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(MODELS_DIR / spec.file, served)
+    monkeypatch.setattr(provision_module, "MODELS", urls_moved_to(base))
+    permissive = Settings(permissive_only=True)
+
+    assert fetch(fetched_from_registries, permissive, monkeypatch) == 0
+
+    out, _ = capsys.readouterr()
+    assert {spec.permissive for spec in URL_MODELS} == {False}
+    assert {spec.permissive for spec in REGISTRY_MODELS} == {True}
+    for spec in URL_MODELS:
+        assert f"skip {spec.name}: not MIT/Apache-2.0 (PROCTOR_PERMISSIVE_ONLY)" in out
+        assert not (fetched_from_registries / spec.file).exists()
+    assert set(read_manifest(fetched_from_registries)) == {s.name for s in REGISTRY_MODELS}
+    assert "FAIL" not in out
+    with pytest.raises(SystemExit) as refused:
+        fetch(fetched_from_registries, permissive, monkeypatch, "--only", SCRFD.name)
+    assert refused.value.code == 2
+    assert not (fetched_from_registries / SCRFD.file).exists()
+    # The same URLs without the policy: the files come in.
+    assert fetch(fetched_from_registries, Settings(), monkeypatch) == 0
+    assert all((fetched_from_registries / spec.file).is_file() for spec in URL_MODELS)

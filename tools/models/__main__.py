@@ -1,7 +1,13 @@
 """``python -m tools.models fetch|list``: provision and inspect model files (setup only).
 
-``fetch`` exits non-zero only when a model the configured analyzers need (or one named with
-``--only``) could not be provisioned; the optional ones are reported."""
+``fetch`` exits non-zero only when an enabled analyzer would be left with no model to run on
+(or a model named with ``--only`` could not be provisioned), so setup succeeds wherever the
+package registries are reachable even if a pinned URL is not. A failed face backend is not
+fatal when the other one is here: the service falls back to it, and the same rule
+(``proctor.models.faces.selection``, with no store) decides it here, so the summary says which
+face backends will run. The other analyzers have no fallback: their configured model is needed.
+Under ``PROCTOR_PERMISSIVE_ONLY=true`` only MIT/Apache models are fetched; nothing else is
+downloaded or installed, so a Docker image built that way ships none of the others."""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from proctor.models.faces.selection import choose_face_backends
 from proctor.models.manifest import MODELS
-from proctor.models.registry import read_manifest
+from proctor.models.registry import ModelRegistry, read_manifest
 from proctor.pipeline import required_models
 from proctor.settings import get_settings
 from tools.models.build_env import DEFAULT_BUILD_VENV
@@ -63,28 +70,35 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.only or ()) - known)
     if unknown:
         parser.error(f"unknown model(s) {unknown}; known: {sorted(known)}")
+    wanted = [spec for spec in MODELS if args.only is None or spec.name in args.only]
+    refused = [spec.name for spec in wanted if settings.permissive_only and not spec.permissive]
+    if refused and args.only:
+        parser.error(f"PROCTOR_PERMISSIVE_ONLY is set: {refused} are not permissive")
     results = provision(
         args.models_dir,
-        names=args.only,
+        names=[spec.name for spec in wanted if spec.name not in refused],
         mirror=args.mirror,
         build_env=args.build_env,
         force=args.force,
     )
+    for name in refused:
+        print(f"skip {name}: not MIT/Apache-2.0 (PROCTOR_PERMISSIVE_ONLY)")
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
+    faces = choose_face_backends(settings, ModelRegistry(args.models_dir), {})
+    print(f"face detector: {faces.settings.face_detector} ({faces.detector_reason})")
+    print(f"face embedder: {faces.settings.face_embedder} ({faces.embedder_reason})")
     failed = [r.name for r in results if not r.ok]
-    # Without --only, what the configured analyzers load must come in; the other models are
-    # options (another backend), reported but not fatal, so setup works wherever the package
-    # registries are reachable even if a pinned URL is not.
-    needed = set(args.only or required_models(settings))
+    needed = set(args.only or required_models(faces.settings))
     fatal = [name for name in failed if name in needed]
     if failed:
         print(
             f"{len(failed)} model(s) failed: {', '.join(failed)}"
             + (
-                f"; needed by the configured analyzers: {', '.join(fatal)}"
+                f"; needed by the configured analyzers, with no other model here: "
+                f"{', '.join(fatal)}"
                 if fatal
-                else " (optional: the configured analyzers do not use them)"
+                else " (optional: the configured analyzers run without them)"
             ),
             file=sys.stderr,
         )

@@ -4,7 +4,6 @@ verdict is then recorded in that attempt and the response says what it did there
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,7 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from proctor.analyzers.base import Claim
-from proctor.api.deps import GalleryDep, ServicesDep
+from proctor.api.access import ACCESS_RESPONSES, ClientAccess
+from proctor.api.deps import GalleryDep, MetricsDep, ServicesDep
+from proctor.api.metrics import Metrics
 from proctor.api.schemas import (
     ATTEMPT_ID_HELP,
     CAPTURED_AT_HELP,
@@ -25,8 +26,9 @@ from proctor.frame import check_content_type, decode_base64_image
 from proctor.gallery import Gallery
 from proctor.schemas import AnalyzeResponse, AttemptFrame, IncidentChange
 from proctor.services import Services
+from proctor.store.schema import BIGINT_MAX
 
-router = APIRouter(tags=["analyze"])
+router = APIRouter(tags=["analyze"], dependencies=[ClientAccess], responses=ACCESS_RESPONSES)
 
 ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
     400: {"description": "Empty, undecodable or truncated image, or bad base64"},
@@ -43,6 +45,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
         "the waiting line is full (overloaded, with Retry-After)"
     },
 }
+
+
+#: The last second of the year 9999, the latest time a Python ``datetime`` can write.
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 def _blank(value: str | None) -> str | None:
@@ -66,18 +72,23 @@ def claim_for(
 
 
 def parse_captured_at(value: str | float | None) -> float | None:
-    """Unix seconds of an ISO 8601 time (naive means UTC) or of a number of Unix seconds."""
+    """Unix seconds of an ISO 8601 time (naive means UTC) or of a number of Unix seconds,
+    between 1970 and the year 9999: the attempt's report writes every time as an ISO 8601 date,
+    so a time outside them, once stored, would break the report and the attempts list."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip()
     try:
         seconds = float(text)
     except ValueError:
-        seconds = None
-    if seconds is not None:
-        if not math.isfinite(seconds) or seconds < 0:
-            raise InvalidAttemptError(f"captured_at {text!r} is not a time")
-        return seconds
+        seconds = iso_seconds(text)
+    if not 0 <= seconds <= LATEST_TIME:  # NaN fails both comparisons
+        raise InvalidAttemptError(f"captured_at {text!r} is not a time between 1970 and 9999")
+    return seconds
+
+
+def iso_seconds(text: str) -> float:
+    """Unix seconds of an ISO 8601 time; a time without a zone is UTC."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -100,14 +111,22 @@ def frame_meta(
         raise InvalidAttemptError(
             f"attempt_id {attempt_id!r} does not match {services.settings.student_id_pattern}"
         )
+    if seq is not None and seq > BIGINT_MAX:
+        raise InvalidAttemptError(f"seq {seq} is larger than {BIGINT_MAX}")
     return FrameMeta(attempt_id, parse_captured_at(captured_at), seq)
 
 
 def verdict(
-    services: Services, data: bytes, claim: Claim, gallery: Gallery, meta: FrameMeta | None
+    services: Services,
+    metrics: Metrics,
+    data: bytes,
+    claim: Claim,
+    gallery: Gallery,
+    meta: FrameMeta | None,
 ) -> AnalyzeResponse:
     with services.admission.slot():
         analysis = services.pipeline.analyze(data, claim, gallery)
+    metrics.observe_analysis(analysis.response.timings_ms)
     if meta is None:
         return analysis.response
     recorded = services.attempts.record(meta, analysis)
@@ -126,6 +145,7 @@ def verdict(
 @router.post("/analyze_frame", response_model=AnalyzeResponse, responses=ERROR_RESPONSES)
 def analyze_frame(
     services: ServicesDep,
+    metrics: MetricsDep,
     gallery: GalleryDep,
     file: Annotated[UploadFile, File(description="The webcam frame (JPEG, PNG, WebP, BMP).")],
     student_id: Annotated[str | None, Form(description="Claimed student: verify 1:1.")] = None,
@@ -138,14 +158,14 @@ def analyze_frame(
     claim = claim_for(services, gallery, student_id, exam_id)
     meta = frame_meta(services, attempt_id, captured_at, seq)
     data = file.file.read(services.settings.max_upload_bytes + 1)
-    return verdict(services, data, claim, gallery, meta)
+    return verdict(services, metrics, data, claim, gallery, meta)
 
 
 @router.post("/analyze_frame_base64", response_model=AnalyzeResponse, responses=ERROR_RESPONSES)
 def analyze_frame_base64(
-    services: ServicesDep, gallery: GalleryDep, body: AnalyzeBase64Request
+    services: ServicesDep, metrics: MetricsDep, gallery: GalleryDep, body: AnalyzeBase64Request
 ) -> AnalyzeResponse:
     claim = claim_for(services, gallery, body.student_id, body.exam_id)
     meta = frame_meta(services, body.attempt_id, body.captured_at, body.seq)
     data = decode_base64_image(body.image, services.settings.max_upload_bytes)
-    return verdict(services, data, claim, gallery, meta)
+    return verdict(services, metrics, data, claim, gallery, meta)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
+from proctor.api.access import ACCESS_RESPONSES, AdminAccess
 from proctor.api.deps import ServicesDep
 from proctor.api.schemas import (
     AttemptReport,
@@ -23,8 +24,11 @@ from proctor.api.schemas import (
 )
 from proctor.errors import EvidenceNotFoundError
 from proctor.store.attempts import AttemptSummary, AttemptView, IncidentView
+from proctor.store.schema import BIGINT_MAX
 
-router = APIRouter(prefix="/attempts", tags=["attempts"])
+router = APIRouter(
+    prefix="/attempts", tags=["attempts"], dependencies=[AdminAccess], responses=ACCESS_RESPONSES
+)
 
 NOT_FOUND = {404: {"description": "No such attempt (or incident)"}}
 
@@ -90,7 +94,7 @@ def list_attempts(
     exam_id: str | None = None,
     order: Literal["risk", "recent", "started"] = "risk",
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> AttemptsPage:
     """Attempts, highest risk first by default (``order=recent``: latest frame first;
     ``order=started``: oldest first), a page at a time."""

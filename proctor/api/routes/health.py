@@ -6,8 +6,15 @@ from fastapi import APIRouter
 
 from proctor import __version__
 from proctor.analyzers.identity import IdentityAnalyzer
+from proctor.api.access import ACCESS_MODES
 from proctor.api.deps import ServicesDep
-from proctor.api.schemas import AdmissionHealth, AnalyzerHealth, Health, ModelHealth
+from proctor.api.schemas import (
+    AccessHealth,
+    AdmissionHealth,
+    AnalyzerHealth,
+    Health,
+    ModelHealth,
+)
 from proctor.models.manifest import MODELS
 
 router = APIRouter(tags=["health"])
@@ -57,16 +64,26 @@ def health(services: ServicesDep) -> Health:
     identity = pipeline.get("identity")
     degraded = any(a.enabled and not a.loaded for a in analyzers)
     gate = services.admission
+    settings = services.settings
     return Health(
         status="degraded" if degraded else "ok",
         version=__version__,
         face_detector=services.settings.face_detector,
+        face_detector_reason=services.detector_reason,
         face_embedder=services.settings.face_embedder,
         face_embedder_reason=services.embedder_reason,
         identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
         permissive_only=services.settings.permissive_only,
         students=services.students.count(),
         admission=AdmissionHealth(workers=gate.workers, queue=gate.queue, admitted=gate.admitted),
+        access=AccessHealth(
+            mode=settings.access_mode,
+            description=ACCESS_MODES[settings.access_mode],
+            admin_keys=len(settings.admin_keys),
+            client_keys=len(settings.client_keys),
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            cors_origins=settings.cors_origins,
+        ),
         analyzers=analyzers,
         models=models,
     )

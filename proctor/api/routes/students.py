@@ -6,15 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 
+from proctor.api.access import ACCESS_RESPONSES, AdminAccess
 from proctor.api.deps import ServicesDep
 from proctor.api.schemas import Message, StudentPublic, StudentsPublic
 from proctor.enrollment import EnrollmentImage
-from proctor.errors import EnrollmentImageError
+from proctor.errors import EnrollmentImageError, StudentNotFoundError
 from proctor.frame import check_content_type
 from proctor.services import Services
 from proctor.store.students import Student
 
-router = APIRouter(prefix="/students", tags=["students"])
+router = APIRouter(
+    prefix="/students", tags=["students"], dependencies=[AdminAccess], responses=ACCESS_RESPONSES
+)
 
 Images = Annotated[list[UploadFile], File(description="Photos, each showing exactly one face.")]
 
@@ -101,5 +104,14 @@ def add_faces(services: ServicesDep, student_id: str, images: Images) -> Student
     "/{student_id}", response_model=Message, responses={404: {"description": "Not enrolled"}}
 )
 def delete_student(services: ServicesDep, student_id: str) -> Message:
+    """The student, every embedding of theirs, and every attempt they sat (frames' alert
+    codes, incidents, reviews, evidence files): nothing of them is left.
+
+    Attempts go first, each step in a transaction of its own: if the process dies between
+    the two, the student is still listed and the same DELETE finishes the job (the other
+    order would leave their attempts behind a 404)."""
+    if not services.students.exists(student_id):
+        raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
+    attempts = services.attempts.forget_student(student_id)
     services.students.delete(student_id)
-    return Message(message=f"student {student_id!r} deleted")
+    return Message(message=f"student {student_id!r} deleted with {attempts} attempt(s)")

@@ -1,6 +1,7 @@
-/* What proctor's browser pages share: calling the JSON API, and showing its errors with
-   their stable `code`. A page served by proctor gets this file inlined (proctor/api/routes/ui.py),
-   so it works under any path prefix; a page opened from disk loads it from beside itself. */
+/* What proctor's browser pages share: calling the JSON API (with a timeout, and the tab's API
+   key), and showing its errors with their stable `code`. A page served by proctor gets this file
+   inlined (proctor/api/routes/ui.py), so it works under any path prefix; a page opened from disk
+   loads it from beside itself. */
 'use strict';
 
 window.ProctorApi = (() => {
@@ -25,16 +26,46 @@ window.ProctorApi = (() => {
     return JSON.stringify(detail);
   }
 
-  /** The JSON body of a call to `url`; an ApiError (network_error, or the API's own code) if it
-      fails. `hint` is added to the network error's message. */
+  /** How long a call may take, its answer included, unless the caller says otherwise: a stalled
+      or dead server must not leave a page waiting forever. */
+  const DEFAULT_TIMEOUT_MS = 30000;
+  /** The API key lives in sessionStorage only: it goes with this tab, never to disk for later. */
+  const KEY_STORAGE = 'proctor.apiKey';
+
+  function apiKey() {
+    return window.sessionStorage.getItem(KEY_STORAGE) ?? '';
+  }
+
+  function setApiKey(key) {
+    if (key) window.sessionStorage.setItem(KEY_STORAGE, key);
+    else window.sessionStorage.removeItem(KEY_STORAGE);
+  }
+
+  /** The JSON body of a call to `url` (a Blob with `options.as = 'blob'`: an image an
+      <img src> could not fetch with the key); an ApiError if it fails: the API's own code, or
+      network_error, or timeout (no complete answer within `options.timeoutMs`, then the call is
+      aborted). `hint` is added to those two messages. The API key, when one is set, goes along
+      as X-API-Key. */
   async function request(url, options = {}, hint = '') {
+    const { timeoutMs = DEFAULT_TIMEOUT_MS, as = 'json', ...init } = options;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const headers = new Headers(init.headers);
+    const key = apiKey();
+    if (key) headers.set('X-API-Key', key);
     let response;
+    let text;
     try {
-      response = await fetch(url, options);
+      response = await fetch(url, { ...init, headers, signal: controller.signal });
+      if (response.ok && as === 'blob') return await response.blob();
+      text = await response.text();
     } catch (err) {
-      throw new ApiError(0, 'network_error', `cannot reach ${url} (${err.message})${hint}`);
+      throw controller.signal.aborted
+        ? new ApiError(0, 'timeout', `no answer from ${url} within ${timeoutMs / 1000} s${hint}`)
+        : new ApiError(0, 'network_error', `cannot reach ${url} (${err.message})${hint}`);
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await response.text();
     let body = null;
     if (text) {
       try { body = JSON.parse(text); } catch { body = null; }
@@ -73,5 +104,5 @@ window.ProctorApi = (() => {
     delete target.dataset.status;
   }
 
-  return { ApiError, request, showMessage, clearMessage };
+  return { ApiError, request, apiKey, setApiKey, showMessage, clearMessage };
 })();
