@@ -12,6 +12,7 @@ import logging
 from contextvars import ContextVar
 from typing import TextIO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 #: The id of the request being served ("-" outside a request).
@@ -38,7 +39,12 @@ def configure_logging(log_format: str, level: str, stream: TextIO | None = None)
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"})
+        JsonFormatter(
+            JSON_FIELDS,
+            rename_fields={"levelname": "level", "name": "logger"},
+            # uvicorn's duplicate of the message with terminal colour codes
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+        )
         if log_format == "json"
         else logging.Formatter(TEXT_FORMAT)
     )
