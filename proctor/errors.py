@@ -139,3 +139,34 @@ class InvalidAttemptError(ProctorError):
     """A malformed attempt_id, captured_at or seq."""
 
     code = "invalid_attempt"
+
+
+class InvalidTokenError(ProctorError):
+    """A liveness token that is malformed or whose signature is not ours."""
+
+    code = "invalid_token"
+
+
+class TokenExpiredError(ProctorError):
+    """A liveness token answered after its expiry: ask for a new challenge."""
+
+    code = "token_expired"
+
+
+class TokenUsedError(ProctorError):
+    """A liveness token answered before: each challenge may be answered once."""
+
+    code = "token_used"
+
+
+class InvalidBurstError(ProctorError):
+    """A liveness burst with too few or too many frames."""
+
+    code = "invalid_burst"
+
+
+class IdReferenceError(ProctorError):
+    """``POST /verify_id`` with neither or both of a live frame and a student to compare the
+    card's portrait with."""
+
+    code = "invalid_id_reference"

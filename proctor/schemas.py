@@ -88,6 +88,25 @@ class GazeOut(BaseModel):
     )
 
 
+class SpoofOut(BaseModel):
+    """The passive presentation-attack check on the primary face (MiniFASNet, one frame)."""
+
+    score: float | None = Field(
+        description="Estimated probability that the face is a presentation attack (a photo or "
+        "a screen), 0..1, higher = more likely spoof; null when the face is too small to judge."
+    )
+    live: bool | None = Field(
+        description="False when score reaches spoof.threshold; null only when the face is "
+        "smaller than spoof.min_face_px."
+    )
+    cues: list[str] = Field(
+        default_factory=list,
+        description="What fired or limited the check: spoof_model (the models say spoof), "
+        "face_too_small, box_clamped (the enlarged crop was shifted to stay inside the image), "
+        "scale_reduced (the image is too small for the crop's full context).",
+    )
+
+
 class FaceOut(BaseModel):
     """One detected face, largest (nearest) first; analyzers add their per-face fields."""
 
@@ -216,7 +235,12 @@ class AnalyzeResponse(BaseModel):
         description="iris, or face when the irises are too small or closed and the face's "
         "size (less consistent between people) was used.",
     )
-    spoofing_alert: bool = False
+    spoofing_alert: bool = Field(
+        False, description="SPOOF_SUSPECTED on the primary face (see spoof)."
+    )
+    spoof: SpoofOut | None = Field(
+        None, description="Passive spoof check of the primary face; null without a face."
+    )
     alerts: list[Alert] = Field(default_factory=list)
     attempt: AttemptFrame | None = Field(
         None, description="The attempt this frame was recorded in; null without attempt_id."

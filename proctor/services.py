@@ -16,6 +16,7 @@ from proctor.attempts.recorder import AttemptRecorder
 from proctor.attempts.risk import CodeWeight
 from proctor.attempts.webhook import WebhookSender
 from proctor.enrollment import Enroller
+from proctor.idcard import IdCardReader
 from proctor.models.faces.selection import choose_face_backends
 from proctor.models.registry import ModelRegistry
 from proctor.pipeline import Pipeline
@@ -34,6 +35,7 @@ class Services:
     galleries: GalleryCache
     pipeline: Pipeline
     enroller: Enroller
+    id_cards: IdCardReader  # the card finder behind /verify_id and ID-card enrollment
     attempts: AttemptRecorder
     admission: AdmissionGate  # bounds the frames analysed at once (503 beyond)
     detector_reason: str  # why this face detector (for /health)
@@ -60,6 +62,7 @@ def build_services(settings: Settings) -> Services:
     faces = choose_face_backends(settings, registry, students.embedding_models())
     settings = faces.settings
     pipeline = Pipeline(settings, registry)
+    id_cards = IdCardReader(pipeline)
     return Services(
         settings,
         registry,
@@ -67,7 +70,8 @@ def build_services(settings: Settings) -> Services:
         students,
         GalleryCache(students, settings.face_embedder),
         pipeline,
-        Enroller(pipeline),
+        Enroller(pipeline, id_cards),
+        id_cards,
         build_recorder(settings, database),
         AdmissionGate(settings.analysis_workers, settings.analysis_queue, settings.retry_after_s),
         faces.detector_reason,

@@ -268,6 +268,78 @@ class DistanceSettings(Section):
     max_cm: float = Field(120.0, ge=0.0, description="TOO_FAR beyond this distance, in cm.")
 
 
+class SpoofSettings(Section):
+    models: Literal["fused", "v2", "v1se"] = Field(
+        "fused",
+        description="MiniFASNet models behind the spoof score: both (their real-class "
+        "probabilities averaged, as the reference does), or V2 (2.7x crop) or V1SE (4.0x crop) "
+        "alone. Compared by `python -m proctor.eval spoof`.",
+    )
+    threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="SPOOF_SUSPECTED when the primary face's spoof score (estimated "
+        "probability of a presentation attack) reaches this. Default: the lowest value whose "
+        "tune BPCER is at most 5% with 95% confidence (`python -m proctor.eval spoof`); on its "
+        "report frames it gives APCER 10.5% but BPCER 13.1% (docs/accuracy.md): raise it "
+        "(0.7: BPCER 5.1%, APCER 17.5% there) where accusing live students costs more than "
+        "missing attacks.",
+    )
+    min_face_px: int = Field(
+        40,
+        ge=0,
+        description="Faces whose shorter box side is below this, in the pixels of the image "
+        "as sent, are too small to judge: live is null. The models see the face at about 30 "
+        "of their 80 input pixels; a smaller face is upscaled blur.",
+    )
+
+
+class IdCardSettings(Section):
+    aspect_tolerance: float = Field(
+        0.3,
+        gt=0.0,
+        le=1.0,
+        description="How far (relative) a quadrilateral's long-over-short side ratio may be "
+        "from an ID-1 card's 1.586 and still be taken for the card: perspective and a tilted "
+        "hold change the measured ratio. Chosen by `python -m proctor.eval id_card`.",
+    )
+    min_area_fraction: float = Field(
+        0.12,
+        gt=0.0,
+        le=1.0,
+        description="Smallest card outline, as a fraction of the image area; smaller "
+        "quadrilaterals (a sticker, a window pane) are ignored. Chosen by "
+        "`python -m proctor.eval id_card`.",
+    )
+    min_edge_support: float = Field(
+        0.7,
+        gt=0.0,
+        le=1.0,
+        description="Share of each side of a candidate outline that must lie on an image edge "
+        "(a quadrilateral that runs past the card onto the background is not seen on every "
+        "side). Chosen by `python -m proctor.eval id_card`.",
+    )
+    search_max_side: int = Field(
+        1024,
+        ge=160,
+        description="The card is searched for on a copy downscaled to this longest side; the "
+        "portrait is then cut from the full-size image.",
+    )
+    card_width_px: int = Field(
+        856,
+        ge=200,
+        le=4000,
+        description="Width of the perspective-corrected card the portrait is searched on "
+        "(the height follows the card's proportions).",
+    )
+    whole_image_fallback: bool = Field(
+        True,
+        description="When no card outline is found, treat the whole image as the card if a "
+        "face is found on it (a scan or a photo cropped to the card); the response says so.",
+    )
+
+
 class IncidentRule(Section):
     """When one alert code becomes an incident of an attempt, and what it weighs in the risk."""
 
@@ -323,6 +395,9 @@ def _rule(
 DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
     "NO_FACE": _rule(2, 4, 20, 10, 1.0, 0.6, 30),
     "MULTIPLE_PEOPLE": _rule(2, 4, 20, 10, 0.3, 0.9, 10),
+    # Not measured by the attempts evaluation (its planted episodes hold no attacks): most of
+    # a window, and a small weight, because the passive check misses its BPCER goal.
+    "SPOOF_SUSPECTED": _rule(8, 10, 30, 10, 1.0, 0.3, 60),
     "FACE_MISMATCH": _rule(3, 4, 6, 6, 1.0, 0.9, 10),
     "UNKNOWN_PERSON": _rule(3, 4, 6, 6, 1.0, 0.6, 20),
     "BANNED_OBJECT": _rule(11, 11, 20, 10, 1.0, 0.9, 10),
@@ -335,6 +410,64 @@ DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
     "TOO_CLOSE": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
     "TOO_FAR": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
 }
+
+
+class LivenessSettings(Section):
+    """The signed active challenge (``GET /liveness/challenge``, ``POST /liveness``)."""
+
+    secret: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key that signs challenge tokens. Unset: one is generated at "
+        "first start and kept in the database, so every replica on it shares the key.",
+    )
+    steps: int = Field(3, ge=1, le=4, description="Distinct actions asked per challenge.")
+    expiry_minutes: float = Field(
+        2.0, gt=0.0, le=60.0, description="How long a challenge token may be answered."
+    )
+    min_frames: int = Field(5, ge=2, description="Fewest frames a burst may have.")
+    max_frames: int = Field(60, ge=2, le=200, description="Most frames a burst may have.")
+    frame_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest frame of a burst, in bytes (the body limit of POST /liveness is "
+        "max_frames of these, not max_frames uploads of max_upload_bytes).",
+    )
+    turn_deg: float = Field(
+        11.0,
+        gt=0.0,
+        le=90.0,
+        description="A turn is the yaw moving this far from where the burst started (and "
+        "back halfway). Chosen by `python -m proctor.eval liveness` on its tune split.",
+    )
+    min_parallax: float = Field(
+        0.089,
+        ge=0.0,
+        description="At a turn's peak the face mesh must depart from a flat (homography) "
+        "motion of the frontal mesh by this much (RMS, in inter-ocular distances): a "
+        "photo tilted in front of the camera moves as a plane, a head does not. Chosen by "
+        "`python -m proctor.eval liveness` on its tune split.",
+    )
+    blink_dip: float = Field(
+        0.71,
+        gt=0.0,
+        lt=1.0,
+        description="A blink is the eye openness (over the face's height-to-width ratio, "
+        "so a tilted photo does not fake it) dropping below this fraction of the burst's "
+        "median, then recovering halfway. Chosen by `python -m proctor.eval liveness`.",
+    )
+    mouth_open_ratio: float = Field(
+        0.16,
+        gt=0.0,
+        le=2.0,
+        description="An open mouth is the inner-lip gap over the mouth's width reaching this "
+        "(then closing below half of it). Chosen by `python -m proctor.eval liveness`.",
+    )
+
+    @model_validator(mode="after")
+    def _check_frames(self) -> LivenessSettings:
+        if self.min_frames > self.max_frames:
+            raise ValueError("liveness.min_frames is larger than liveness.max_frames")
+        return self
 
 
 class AttemptsSettings(Section):
@@ -439,6 +572,7 @@ class Settings(BaseSettings):
             "gaze",
             "mouth",
             "distance",
+            "spoof",
         ],
         description="Analyzers to run, by name; dependencies must be listed too.",
     )
@@ -540,6 +674,9 @@ class Settings(BaseSettings):
     gaze: GazeSettings = Field(default_factory=GazeSettings)
     mouth: MouthSettings = Field(default_factory=MouthSettings)
     distance: DistanceSettings = Field(default_factory=DistanceSettings)
+    id_card: IdCardSettings = Field(default_factory=IdCardSettings)
+    spoof: SpoofSettings = Field(default_factory=SpoofSettings)
+    liveness: LivenessSettings = Field(default_factory=LivenessSettings)
 
     @field_validator("admin_keys", "client_keys", mode="before")
     @classmethod

@@ -39,8 +39,15 @@ TEST_RULES = {
     code: {"votes_to_open": 3, "window": 4, "hold_s": 6.0, "clear_s": 6.0, "full_confidence": 1.0}
     for code in ("NO_FACE", "BANNED_OBJECT", "MULTIPLE_PEOPLE")
 }
-#: The same rules for a server process (``tests/server.py``).
-TEST_RULES_ENV = {"PROCTOR_ATTEMPTS__RULES": json.dumps(TEST_RULES)}
+#: The default analyzers but the spoof check: the tests compose web photos of faces (LFW) on
+#: grey frames, which is what the spoof check is there to distrust, so the tests of the other
+#: analyzers run without it; its own tests (tests/analyzers/test_spoof.py) run the defaults.
+TEST_ANALYZERS = [name for name in DEFAULTS.analyzers if name != "spoof"]
+#: The same rules and analyzers for a server process (``tests/server.py``).
+TEST_RULES_ENV = {
+    "PROCTOR_ATTEMPTS__RULES": json.dumps(TEST_RULES),
+    "PROCTOR_ANALYZERS": json.dumps(TEST_ANALYZERS),
+}
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +74,9 @@ def require_models(*names: str) -> None:
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     """Settings on a private student DB, with the test incident rules unless ``attempts``
-    names its own."""
+    names its own, and ``TEST_ANALYZERS`` unless ``analyzers`` is given."""
     attempts = {"rules": TEST_RULES, **overrides.pop("attempts", {})}  # type: ignore[dict-item]
+    overrides.setdefault("analyzers", TEST_ANALYZERS)
     return Settings(
         models_dir=MODELS_DIR,
         student_db=tmp / "students.sqlite3",

@@ -42,6 +42,9 @@ FORBIDDEN = {
         "tools",
     ),
     "proctor/attempts": ("proctor.api", "proctor.eval", "tools"),
+    # The challenge reads frames through the pipeline and keeps nonces in the store; the API
+    # builds it (no HTTP in it) and the evaluation calls its judge.
+    "proctor/liveness": ("proctor.api", "proctor.eval", "proctor.services", "tools"),
     # The incident and risk rules are pure: the store replays them inside its transaction.
     "proctor/attempts/incidents.py": ("proctor.store", "proctor.pipeline", "proctor.analyzers"),
     "proctor/attempts/risk.py": ("proctor.store", "proctor.pipeline", "proctor.analyzers"),

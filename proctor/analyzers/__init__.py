@@ -14,6 +14,7 @@ from proctor.analyzers.head_pose import HeadPoseAnalyzer
 from proctor.analyzers.identity import IdentityAnalyzer
 from proctor.analyzers.mouth import MouthAnalyzer
 from proctor.analyzers.objects import ObjectsAnalyzer
+from proctor.analyzers.spoof import SpoofAnalyzer
 
 ANALYZERS: dict[str, type[Analyzer]] = {
     cls.name: cls
@@ -26,5 +27,6 @@ ANALYZERS: dict[str, type[Analyzer]] = {
         GazeAnalyzer,
         MouthAnalyzer,
         DistanceAnalyzer,
+        SpoofAnalyzer,
     )
 }

@@ -20,11 +20,22 @@ from proctor.api.access import ACCESS_MODES, AccessPolicy
 from proctor.api.errors import http_error_handler, proctor_error_handler, validation_error_handler
 from proctor.api.metrics import Metrics
 from proctor.api.middleware import BodySizeLimit, RequestContext
-from proctor.api.routes import analyze, attempts, docs, health, students, ui
+from proctor.api.routes import (
+    analyze,
+    attempts,
+    docs,
+    health,
+    liveness,
+    students,
+    ui,
+    verify_id,
+)
 from proctor.api.routes import metrics as metrics_route
 from proctor.errors import ProctorError
+from proctor.liveness.service import LivenessService, signer_for
 from proctor.services import Services, build_services
 from proctor.settings import Settings, get_settings
+from proctor.store.liveness import LivenessStore
 
 log = logging.getLogger("proctor")
 
@@ -36,6 +47,7 @@ SMALL_BODY_BYTES = 64 * 1024
 IMAGE_ROUTES: tuple[tuple[re.Pattern[str], int | None], ...] = (
     (re.compile(r"/analyze_frame(_base64)?"), 1),
     (re.compile(r"/students(/[^/]+/faces)?"), None),
+    (re.compile(r"/verify_id"), 2),
 )
 
 
@@ -43,8 +55,12 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
     """The body limit of a path: room for its images (an analysis frame does not need the
     room of ten enrollment photos), and a small JSON body everywhere else."""
     one_image = int(settings.max_upload_bytes * REQUEST_OVERHEAD)
+    # A liveness burst is many small webcam frames, each under its own, smaller limit.
+    burst = int(settings.liveness.frame_bytes * REQUEST_OVERHEAD) * settings.liveness.max_frames
 
     def limit_for(path: str) -> int:
+        if path == "/liveness":
+            return burst + SMALL_BODY_BYTES
         for pattern, images in IMAGE_ROUTES:
             if pattern.fullmatch(path):
                 return one_image * (images or settings.max_images_per_request) + SMALL_BODY_BYTES
@@ -76,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        store = LivenessStore(services.database)
+        app.state.liveness = LivenessService(
+            settings, signer_for(settings, store), store, services.pipeline
+        )
         metrics.watch_admission(lambda: services.admission.admitted, services.admission.workers)
         log.log(
             logging.INFO if settings.access_mode == "keys" else logging.WARNING,
@@ -116,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Retry-After", "X-Request-ID"],
     )
     app.add_middleware(RequestContext, metrics=metrics)
-    for module in (ui, health, analyze, students, attempts, metrics_route, docs):
+    routers = (ui, health, analyze, liveness, verify_id, students, attempts, metrics_route, docs)
+    for module in routers:
         app.include_router(module.router)
     return app

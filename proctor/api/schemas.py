@@ -175,3 +175,31 @@ class Health(BaseModel):
     access: AccessHealth
     analyzers: list[AnalyzerHealth]
     models: list[ModelHealth]
+
+
+class IdStageOut(BaseModel):
+    stage: Literal["card", "portrait", "live_face", "match"] = Field(
+        description="card: the card's outline found and flattened; portrait: a face found on "
+        "it; live_face: a face found in the live frame; match: the portrait compared with the "
+        "live face or the enrolled student."
+    )
+    passed: bool
+    detail: str
+
+
+class VerifyIdResponse(BaseModel):
+    """``POST /verify_id``: the four contract fields, then each stage and the reason."""
+
+    card_found: bool = Field(
+        description="A card outline (ID-1 proportions) was found and perspective-corrected. "
+        "False with portrait_found true: no outline, the whole image was used as the card."
+    )
+    portrait_found: bool = Field(description="A face was found on the card (the largest).")
+    match_score: float | None = Field(
+        description="Cosine similarity of the portrait to the live face or to the student's "
+        "best enrolled photo; null when either face is missing."
+    )
+    verified: bool = Field(description="match_score is at or above threshold.")
+    threshold: float | None = Field(description="The identity threshold the match is held to.")
+    stages: list[IdStageOut]
+    reason: str | None = Field(description="Where it failed: the first failed stage's detail.")

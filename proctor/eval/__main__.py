@@ -15,6 +15,9 @@ EVALUATIONS: dict[str, str] = {
     "objects": "proctor.eval.objects",
     "pose": "proctor.eval.pose",
     "attempts": "proctor.eval.attempts",
+    "id_card": "proctor.eval.id_card",
+    "liveness": "proctor.eval.liveness",
+    "spoof": "proctor.eval.spoof",
 }
 
 

@@ -202,6 +202,34 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         sha256="83de8f0d2cd521e00ae2b138c340a03dece35b060b3898509bdc69afff417312",
     ),
+    ModelSpec(
+        name="antispoof_minifasnet_v2",
+        file="antispoof_minifasnet_v2_2.7_80x80.onnx",
+        task="face anti-spoofing, MiniFASNetV2 on an 80x80 crop of the face box x2.7 "
+        "(Silent-Face-Anti-Spoofing, ONNX export)",
+        license="Apache-2.0 (minivision-ai/Silent-Face-Anti-Spoofing)",
+        permissive=True,
+        source=UrlSource(
+            _raw_github(*_PRAGATHEESH, "resources/anti_spoof_models/2.7_80x80_MiniFASNetV2.onnx"),
+            "antispoof/2.7_80x80_MiniFASNetV2.onnx",
+        ),
+        sha256="7886c41bcbcc1be00cf8700eddbd8cbd4b1ad138e69010790de2a57a3b01d7e5",
+    ),
+    ModelSpec(
+        name="antispoof_minifasnet_v1se",
+        file="antispoof_minifasnet_v1se_4.0_80x80.onnx",
+        task="face anti-spoofing, MiniFASNetV1SE on an 80x80 crop of the face box x4.0 "
+        "(Silent-Face-Anti-Spoofing, ONNX export)",
+        license="Apache-2.0 (minivision-ai/Silent-Face-Anti-Spoofing)",
+        permissive=True,
+        source=UrlSource(
+            _raw_github(
+                *_PRAGATHEESH, "resources/anti_spoof_models/4_0_0_80x80_MiniFASNetV1SE.onnx"
+            ),
+            "antispoof/4_0_0_80x80_MiniFASNetV1SE.onnx",
+        ),
+        sha256="e67aedf72df3e1912dbf6baa5f7406b8b30c3cb43234170a70dd9d143fea358e",
+    ),
 )
 
 MODELS_BY_NAME: dict[str, ModelSpec] = {spec.name: spec for spec in MODELS}

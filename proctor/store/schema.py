@@ -139,3 +139,23 @@ class EvidenceRow(Base):
     frame_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     path: Mapped[str] = mapped_column(String, nullable=False)  # relative to the evidence folder
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class ServiceSecretRow(Base):
+    """Keys the service generated for itself (the liveness signing key), kept with the data
+    so that every replica on the database uses the same one."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class SpentNonceRow(Base):
+    """A liveness challenge that has been answered, kept until its token expires so that the
+    token is refused on replay; the only state a challenge leaves."""
+
+    __tablename__ = "liveness_spent_nonces"
+
+    nonce: Mapped[str] = mapped_column(String, primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)  # Unix s

@@ -19,12 +19,6 @@ from proctor.models.manifest import MODELS
 
 router = APIRouter(tags=["health"])
 
-#: Analyzers the response already has fields for, not built yet: listed so /health says why
-#: their fields stay at their defaults.
-NOT_YET_BUILT = {
-    "liveness": "not built yet: spoofing_alert is always false",
-}
-
 
 @router.get("/health", response_model=Health)
 def health(services: ServicesDep) -> Health:
@@ -56,10 +50,6 @@ def health(services: ServicesDep) -> Health:
             error=s.error,
         )
         for s in pipeline.status.values()
-    ]
-    analyzers += [
-        AnalyzerHealth(name=name, enabled=False, loaded=False, requires=[], models=[], error=why)
-        for name, why in NOT_YET_BUILT.items()
     ]
     identity = pipeline.get("identity")
     degraded = any(a.enabled and not a.loaded for a in analyzers)

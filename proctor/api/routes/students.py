@@ -20,14 +20,19 @@ router = APIRouter(
 )
 
 Images = Annotated[list[UploadFile], File(description="Photos, each showing exactly one face.")]
+FROM_ID_CARD_HELP = (
+    "The images are photos of the student's ID card: the portrait on the card (found, "
+    "flattened, its largest face) is enrolled, as POST /verify_id reads it."
+)
 
 
 def _public(student: Student) -> StudentPublic:
     return StudentPublic(**student.__dict__)
 
 
-def _embed(services: Services, uploads: list[UploadFile]) -> list:
-    """Embeddings of the uploaded photos (each checked: an image, one face)."""
+def _embed(services: Services, uploads: list[UploadFile], from_id_card: bool = False) -> list:
+    """Embeddings of the uploaded photos (each checked: an image, one face; or, from ID
+    cards, a card with a portrait)."""
     limit = services.settings.max_images_per_request
     if len(uploads) > limit:
         raise EnrollmentImageError(f"at most {limit} images per request")
@@ -36,7 +41,7 @@ def _embed(services: Services, uploads: list[UploadFile]) -> list:
         check_content_type(upload.content_type)
         data = upload.file.read(services.settings.max_upload_bytes + 1)
         images.append(EnrollmentImage(upload.filename or f"image {position}", data))
-    return services.enroller.embed(images)
+    return services.enroller.embed(images, from_id_card)
 
 
 @router.post(
@@ -45,7 +50,10 @@ def _embed(services: Services, uploads: list[UploadFile]) -> list:
     response_model=StudentPublic,
     responses={
         409: {"description": "Already enrolled"},
-        422: {"description": "Bad id or name, or an image does not show exactly one face"},
+        422: {
+            "description": "Bad id or name, or an image does not show exactly one face (with "
+            "from_id_card: no card portrait; the message names the stage)"
+        },
     },
 )
 def create_student(
@@ -53,9 +61,10 @@ def create_student(
     student_id: Annotated[str, Form()],
     name: Annotated[str, Form()],
     images: Images,
+    from_id_card: Annotated[bool, Form(description=FROM_ID_CARD_HELP)] = False,
 ) -> StudentPublic:
     services.students.rules.check(student_id, name)
-    embeddings = _embed(services, images)
+    embeddings = _embed(services, images, from_id_card)
     student = services.students.create(
         student_id,
         name,

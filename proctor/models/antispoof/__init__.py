@@ -1,0 +1,1 @@
+"""Face presentation-attack (anti-spoofing) model wrappers."""
