@@ -17,12 +17,14 @@ from proctor.attempts.risk import CodeWeight
 from proctor.attempts.webhook import WebhookSender
 from proctor.enrollment import Enroller
 from proctor.idcard import IdCardReader
+from proctor.liveness.service import LivenessService, signer_for
 from proctor.models.faces.selection import choose_face_backends
 from proctor.models.registry import ModelRegistry
 from proctor.pipeline import Pipeline
 from proctor.settings import Settings
 from proctor.store.attempts import AttemptStore, Scoring
 from proctor.store.db import Database
+from proctor.store.liveness import LivenessStore
 from proctor.store.students import GalleryCache, StudentRules, StudentStore
 
 
@@ -36,6 +38,7 @@ class Services:
     pipeline: Pipeline
     enroller: Enroller
     id_cards: IdCardReader  # the card finder behind /verify_id and ID-card enrollment
+    liveness: LivenessService  # signed challenges and the burst judge behind /liveness
     attempts: AttemptRecorder
     admission: AdmissionGate  # bounds the frames analysed at once (503 beyond)
     detector_reason: str  # why this face detector (for /health)
@@ -63,6 +66,10 @@ def build_services(settings: Settings) -> Services:
     settings = faces.settings
     pipeline = Pipeline(settings, registry)
     id_cards = IdCardReader(pipeline)
+    liveness_store = LivenessStore(database)
+    liveness = LivenessService(
+        settings, signer_for(settings, liveness_store), liveness_store, pipeline
+    )
     return Services(
         settings,
         registry,
@@ -72,6 +79,7 @@ def build_services(settings: Settings) -> Services:
         pipeline,
         Enroller(pipeline, id_cards),
         id_cards,
+        liveness,
         build_recorder(settings, database),
         AdmissionGate(settings.analysis_workers, settings.analysis_queue, settings.retry_after_s),
         faces.detector_reason,

@@ -32,10 +32,8 @@ from proctor.api.routes import (
 )
 from proctor.api.routes import metrics as metrics_route
 from proctor.errors import ProctorError
-from proctor.liveness.service import LivenessService, signer_for
 from proctor.services import Services, build_services
 from proctor.settings import Settings, get_settings
-from proctor.store.liveness import LivenessStore
 
 log = logging.getLogger("proctor")
 
@@ -92,10 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        store = LivenessStore(services.database)
-        app.state.liveness = LivenessService(
-            settings, signer_for(settings, store), store, services.pipeline
-        )
         metrics.watch_admission(lambda: services.admission.admitted, services.admission.workers)
         log.log(
             logging.INFO if settings.access_mode == "keys" else logging.WARNING,

@@ -50,7 +50,7 @@ def series(client: TestClient, eval_dir: Path) -> dict[str, Series]:
 
 
 def liveness(client: TestClient) -> LivenessService:
-    return client.app.state.liveness  # type: ignore[attr-defined]
+    return client.app.state.services.liveness  # type: ignore[attr-defined]
 
 
 def post(

