@@ -1,8 +1,9 @@
 """The liveness check as the API runs it: issue a signed challenge; check a burst against it.
 
-The token is checked (signature, expiry) and every frame decoded before the nonce is spent,
-so a malformed upload does not burn the student's challenge; the nonce is spent before any
-frame is analysed, so two answers of one token racing each other cannot both be judged.
+The token is checked (signature, expiry), every frame decoded, the analyzers found loaded and
+a worker admitted before the nonce is spent, so a malformed upload, a missing model or a busy
+service does not burn the student's challenge; the nonce is spent before any frame is
+analysed, so two answers of one token racing each other cannot both be judged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from proctor.analyzers.base import Claim
 from proctor.analyzers.identity import IdentityAnalyzer
-from proctor.errors import InvalidBurstError, TokenUsedError
+from proctor.errors import InvalidBurstError, ServiceUnavailableError, TokenUsedError
 from proctor.frame import decode_image
 from proctor.gallery import Gallery
 from proctor.liveness.burst import LivenessResult, Reading, Thresholds, judge, reading
@@ -80,9 +81,14 @@ class LivenessService:
             )
             for data in uploads
         ]
-        if not self.store.spend(challenge.nonce, challenge.expires_at, time.time()):
-            raise TokenUsedError("this liveness token has been answered already")
+        missing = [name for name in BURST_ANALYZERS if self.pipeline.get(name) is None]
+        if missing:
+            raise ServiceUnavailableError(
+                f"analyzers {missing} are not loaded: the liveness check needs them (GET /health)"
+            )
         with slot():  # the admission gate: one worker for the whole burst
+            if not self.store.spend(challenge.nonce, challenge.expires_at, time.time()):
+                raise TokenUsedError("this liveness token has been answered already")
             readings = read_burst(self.pipeline, frames, claim, gallery)
         thresholds = Thresholds.of(options, identity_threshold(self.pipeline))
         return judge(readings, challenge.steps, thresholds, claimed=claim.student_id is not None)

@@ -183,3 +183,20 @@ def test_the_body_limit_has_room_for_a_burst_of_small_frames(tmp_path: Path) -> 
     burst = settings.liveness.max_frames * settings.liveness.frame_bytes
     assert burst < limit_for("/liveness") < settings.liveness.max_frames * settings.max_upload_bytes
     assert limit_for("/liveness/challenge") < settings.liveness.frame_bytes
+
+
+def test_a_missing_analyzer_is_a_503_that_does_not_burn_the_token(tmp_path: Path) -> None:
+    """Without the face mesh (pose, eyes and mouth) no burst can be judged: 503 with its code,
+    and the token stays unanswered, so the same one works once the models are back."""
+    require_models(*FACE_MODELS)
+    settings = make_settings(tmp_path, analyzers=["faces", "identity"])
+    blank = [np.full((480, 640, 3), 90, np.uint8)] * 5
+    with local_client(create_app(settings)) as partial:
+        token, _ = challenge(partial)
+        for _ in range(2):
+            answer = post(partial, token, blank)
+            assert answer.status_code == 503
+            assert answer.json()["code"] == "model_unavailable"
+        assert liveness(partial).store.spend(
+            liveness(partial).signer.verify(token, 0.0).nonce, 1e12, 0.0
+        )  # never spent by the refused answers

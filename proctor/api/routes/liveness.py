@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from proctor.api.access import ACCESS_RESPONSES, ClientAccess
@@ -15,17 +15,9 @@ from proctor.api.deps import GalleryDep, ServicesDep
 from proctor.api.routes.analyze import claim_for
 from proctor.frame import check_content_type
 from proctor.liveness.burst import LivenessResult
-from proctor.liveness.service import LivenessService
 from proctor.liveness.tokens import Action
 
 router = APIRouter(tags=["liveness"], dependencies=[ClientAccess], responses=ACCESS_RESPONSES)
-
-
-def get_liveness(services: ServicesDep) -> LivenessService:
-    return services.liveness
-
-
-LivenessDep = Annotated[LivenessService, Depends(get_liveness)]
 
 
 class ChallengeOut(BaseModel):
@@ -35,8 +27,8 @@ class ChallengeOut(BaseModel):
 
 
 @router.get("/liveness/challenge", response_model=ChallengeOut)
-def liveness_challenge(liveness: LivenessDep) -> ChallengeOut:
-    token, challenge = liveness.challenge()
+def liveness_challenge(services: ServicesDep) -> ChallengeOut:
+    token, challenge = services.liveness.challenge()
     return ChallengeOut(
         token=token,
         steps=list(challenge.steps),
@@ -66,7 +58,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
 def liveness_check(
     services: ServicesDep,
     gallery: GalleryDep,
-    liveness: LivenessDep,
     token: Annotated[str, Form(description="The token of GET /liveness/challenge.")],
     frames: Annotated[list[UploadFile], File(description="The burst's frames, in capture order.")],
     student_id: Annotated[
@@ -78,4 +69,4 @@ def liveness_check(
     claim = claim_for(services, gallery, student_id, None)
     limit = services.settings.liveness.frame_bytes + 1
     uploads = [upload.file.read(limit) for upload in frames]
-    return liveness.check(token, uploads, claim, gallery, services.admission.slot)
+    return services.liveness.check(token, uploads, claim, gallery, services.admission.slot)
