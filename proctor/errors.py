@@ -44,6 +44,12 @@ class InvalidStudentError(ProctorError):
     code = "invalid_student"
 
 
+class InvalidAccommodationError(ProctorError):
+    """An accommodation name the service does not know (``proctor.accommodations``)."""
+
+    code = "invalid_accommodation"
+
+
 class StudentNotFoundError(ProctorError):
     code = "student_not_found"
 

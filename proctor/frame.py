@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -38,12 +39,15 @@ class Frame:
     ``image`` is the BGR picture analyzers work on, downscaled so its longest side is
     at most ``analysis_max_side``; ``scale`` maps its pixels back to the original
     (original = analysis * scale), which is what the response reports.
+    ``horizontal_fov_deg`` is the camera's field of view when the upload's EXIF said it
+    (None: the configured default applies).
     """
 
     image: np.ndarray
     width: int
     height: int
     scale: float
+    horizontal_fov_deg: float | None = None
 
     def to_original(self, points: np.ndarray) -> np.ndarray:
         """Map analysis-image coordinates (any shape) to original-image pixels."""
@@ -92,6 +96,35 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+#: EXIF tags: the Exif sub-IFD, the 35-mm-equivalent focal length in it, the orientation.
+_EXIF_IFD, _FOCAL_35MM, _ORIENTATION = 0x8769, 0xA405, 0x0112
+#: Diagonal of a 36x24 mm frame: CIPA DC-008 defines the 35-mm equivalent by the diagonal.
+_FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
+
+
+def exif_horizontal_fov(data: bytes) -> float | None:
+    """The camera's horizontal field of view (degrees) from the upload's EXIF
+    FocalLengthIn35mmFilm, or None when it has none (most webcam streams carry no EXIF).
+
+    The equivalent focal length is defined against a full-frame diagonal, so the width it
+    covers is that diagonal's share along the (upright) image's width: 36 mm for a 3:2
+    image, 34.6 mm for 4:3. Only the header is read; ``decode_image`` checks the rest.
+    """
+    try:
+        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as img:
+            exif = img.getexif()
+            focal = float(exif.get_ifd(_EXIF_IFD).get(_FOCAL_35MM) or 0)
+            width, height = img.size
+            if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # stored turned by 90 degrees
+                width, height = height, width
+    except (OSError, ValueError, TypeError, SyntaxError):
+        return None
+    if focal <= 0:
+        return None
+    covered_mm = _FULL_FRAME_DIAGONAL_MM * width / math.hypot(width, height)
+    return math.degrees(2 * math.atan(covered_mm / (2 * focal)))
+
+
 def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
     """Full-size BGR uint8 array of an encoded image, or a ``ProctorError`` saying why not."""
     if not data:
@@ -122,7 +155,9 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
     return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR)
 
 
-def make_frame(image_bgr: np.ndarray, analysis_max_side: int) -> Frame:
+def make_frame(
+    image_bgr: np.ndarray, analysis_max_side: int, horizontal_fov_deg: float | None = None
+) -> Frame:
     """Wrap a full-size BGR image, downscaling it once if it exceeds ``analysis_max_side``.
 
     The scale back to original pixels comes from the longest side, which rounding changes
@@ -131,8 +166,8 @@ def make_frame(image_bgr: np.ndarray, analysis_max_side: int) -> Frame:
     height, width = image_bgr.shape[:2]
     longest = max(height, width)
     if longest <= analysis_max_side:
-        return Frame(image=image_bgr, width=width, height=height, scale=1.0)
+        return Frame(image_bgr, width, height, 1.0, horizontal_fov_deg)
     ratio = analysis_max_side / longest
     size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
     small = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
-    return Frame(image=small, width=width, height=height, scale=longest / max(size))
+    return Frame(small, width, height, longest / max(size), horizontal_fov_deg)

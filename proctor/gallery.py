@@ -47,6 +47,12 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.student_ids)
 
+    @property
+    def rows(self) -> int:
+        """Enrolled embeddings (a student with three photos is three rows): the number of
+        comparisons a 1:N search makes, which sets its threshold."""
+        return len(self.vectors) if len(self) else 0
+
     def __contains__(self, student_id: object) -> bool:
         return student_id in self._index
 

@@ -23,10 +23,11 @@ from typing import Any, cast
 
 import numpy as np
 
+from proctor.accommodations import apply_accommodations
 from proctor.analyzers import ANALYZERS
 from proctor.analyzers.base import Analyzer, Claim, FrameContext, PerFaceResult
 from proctor.errors import ServiceUnavailableError
-from proctor.frame import decode_image, make_frame
+from proctor.frame import decode_image, exif_horizontal_fov, make_frame
 from proctor.gallery import Gallery
 from proctor.models.registry import ModelRegistry, ModelUnavailableError
 from proctor.schemas import AnalyzeResponse, FaceOut
@@ -35,7 +36,17 @@ from proctor.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Response fields the pipeline fills itself; analyzers own the rest.
-PIPELINE_FIELDS = ("exam_id", "faces", "alerts", "image", "analyzers", "timings_ms")
+PIPELINE_FIELDS = (
+    "exam_id",
+    "faces",
+    "alerts",
+    "accommodations",
+    "accommodations_applied",
+    "suppressed_alerts",
+    "image",
+    "analyzers",
+    "timings_ms",
+)
 #: Filled after the pipeline by whoever records the frame in an attempt.
 RECORDER_FIELDS = ("attempt",)
 
@@ -171,13 +182,16 @@ class Pipeline:
         """
         started = time.perf_counter()
         chosen = self._chosen(only)
+        fov_deg = None  # from the upload's EXIF; an array has none
         if isinstance(image, bytes):
+            data = image
             image = decode_image(
-                image,
+                data,
                 max_bytes=self.settings.max_upload_bytes,
                 max_pixels=self.settings.max_image_pixels,
             )
-        frame = make_frame(image, self.settings.analysis_max_side)
+            fov_deg = exif_horizontal_fov(data)
+        frame = make_frame(image, self.settings.analysis_max_side, fov_deg)
         ctx = FrameContext(frame=frame, claim=claim, gallery=gallery)
         ctx.timings_ms["decode"] = _ms_since(started)
         for name in chosen:
@@ -201,7 +215,9 @@ class Pipeline:
 
     def _merge(self, ctx: FrameContext) -> AnalyzeResponse:
         """Each result fills exactly the fields its analyzer owns (checked), per-face fields
-        by face index; coordinates come back in original-image pixels."""
+        by face index; coordinates come back in original-image pixels. The claimed student's
+        accommodations then move the alerts they cover to ``suppressed_alerts``, here, so that
+        every caller (attempt recording included) gets the same verdict."""
         fields: dict[str, Any] = {"exam_id": ctx.claim.exam_id}
         faces: list[dict[str, Any]] = []
         alerts = []
@@ -218,10 +234,21 @@ class Pipeline:
                 for face, extra in zip(faces, per_face, strict=False):
                     _check_keys(name, extra, analyzer.face_fields)
                     face.update(extra)
+        accommodated = apply_accommodations(
+            alerts,
+            ctx.claim.accommodations,
+            face_count=fields.get("face_count", 0),
+            people_count=fields.get("people_count"),
+            banned_objects=fields.get("banned_objects", ()),
+            reading_aid_classes=self.settings.accommodations.reading_aid_classes,
+        )
         return AnalyzeResponse(
             **fields,
             faces=faces,
-            alerts=alerts,
+            alerts=accommodated.kept,
+            accommodations=sorted(ctx.claim.accommodations),
+            accommodations_applied=accommodated.applied,
+            suppressed_alerts=accommodated.suppressed,
             image={"width": ctx.frame.width, "height": ctx.frame.height},
             analyzers=list(ctx.results),
             timings_ms=dict(ctx.timings_ms),

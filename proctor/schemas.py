@@ -32,6 +32,16 @@ class Alert(BaseModel):
     )
 
 
+class SuppressedAlert(Alert):
+    """An alert the claimed student's accommodation covers: kept out of ``alerts`` (and so
+    out of the attempt's incidents), listed with why."""
+
+    reason: str = Field(
+        examples=["accommodation no_head_pose_alerts"],
+        description="accommodation <name>: the accommodation that covers it.",
+    )
+
+
 class Box(BaseModel):
     x_min: float
     y_min: float
@@ -51,12 +61,29 @@ class Point(BaseModel):
     y: float
 
 
+class FrameQualityOut(BaseModel):
+    """How bright and how sharp the frame is (``proctor/quality.py``): the numbers behind
+    POOR_LIGHTING and LOW_QUALITY_FRAME."""
+
+    brightness: float = Field(description="Mean luma, 0 (black) .. 255 (white).")
+    sharpness: float = Field(
+        description="Variance of the Laplacian of the luma at 320 px on the longest side: "
+        "hundreds for a sharp webcam frame, tens when smeared by motion or out of focus."
+    )
+
+
 class HeadPoseOut(BaseModel):
     """Head rotation away from facing the camera, in degrees, from the student's point of view.
 
-    Applied as roll, then pitch, then yaw (R = Rx(-pitch) Ry(-yaw) Rz(roll), camera axes x
-    right, y down, z forward). Measured from a face mesh: reliable to about +-50 deg of yaw;
-    beyond that the mesh, trained on near-frontal faces, saturates.
+    Measured relative to the line from the camera to the face, not the camera's optical
+    axis: a face anywhere in the frame (off to one side, or high in it under a laptop
+    camera) that looks into the camera reads yaw 0, pitch 0. Applied as roll, then pitch,
+    then yaw (R = Rx(-pitch) Ry(-yaw) Rz(roll), axes of a camera aimed at the face: x right,
+    y down, z forward), against MediaPipe's canonical face model. Measured from a face mesh:
+    reliable to about +-50 deg of yaw; beyond that the mesh, trained on near-frontal faces,
+    saturates and the yaw comes from the face detector's five landmarks when they read
+    further. A face the mesh cannot read gets its whole pose from the five landmarks
+    (``source``): yaw only roughly, pitch not usable.
     """
 
     yaw_deg: float = Field(
@@ -68,6 +95,25 @@ class HeadPoseOut(BaseModel):
         description="> 0: the head tilts toward the student's left shoulder (clockwise in the "
         "image); < 0: toward their right shoulder."
     )
+    source: Literal["mesh", "landmarks"] = Field(
+        description="mesh: the 468-point face mesh; landmarks: the face detector's five "
+        "points, for a face the mesh could not read."
+    )
+    camera_fov_deg: float = Field(
+        description="Horizontal field of view the pose was solved with: from the upload's "
+        "EXIF when it has one, else the configured default."
+    )
+
+
+class PoseNeutralOut(BaseModel):
+    """Where the student looks while working, from an attempt's first frames (degrees, the
+    signs of ``head_pose`` and ``gaze``; each clipped to ``attempts.neutral_max_offset_deg``)."""
+
+    head_yaw_deg: float
+    head_pitch_deg: float
+    gaze_yaw_deg: float | None = Field(description="Null when no first frame measured a gaze.")
+    gaze_pitch_deg: float | None
+    frames: int = Field(description="Frames the medians are over.")
 
 
 class GazeOut(BaseModel):
@@ -182,6 +228,15 @@ class AnalyzeResponse(BaseModel):
 
     face_detected: bool = False
     face_count: int = 0
+    face_found_by: Literal["frame", "border", "enhanced", "upscaled"] | None = Field(
+        None,
+        description="Which copy of the frame the faces were found on: the frame itself, the "
+        "frame with a grey border (close-ups), an enhanced copy (a gamma lift, CLAHE optional: "
+        "a dim or backlit frame) or its centre enlarged (a small face); null when none was found.",
+    )
+    frame_quality: FrameQualityOut | None = Field(
+        None, description="Brightness and sharpness of the frame; null when faces did not run."
+    )
     people_count: int | None = Field(
         None,
         description="People in the frame: person detections fused with the faces, each person "
@@ -209,10 +264,18 @@ class AnalyzeResponse(BaseModel):
     )
     headpose_alert: bool = Field(
         False,
-        description="HEAD_TURNED, LOOKING_DOWN or LOOKING_UP on the primary face (HEAD_TURNED "
-        "also when it is visible but too far from frontal to measure).",
+        description="HEAD_TURNED, LOOKING_DOWN or LOOKING_UP on the primary face (a face the "
+        "mesh cannot read raises HEAD_TURNED when its five landmarks say it is turned away, "
+        "else FACE_OCCLUDED, which does not set this).",
     )
     head_pose: HeadPoseOut | None = Field(None, description="Of the primary face.")
+    pose_neutral: PoseNeutralOut | None = Field(
+        None,
+        description="In an attempt, the student's neutral pose (the medians over its first "
+        "measured frames) that HEAD_TURNED, LOOKING_DOWN, LOOKING_UP and GAZE_AWAY were judged "
+        "from; null without attempt_id or until enough frames were measured. head_pose and "
+        "gaze stay the measured angles.",
+    )
     gaze: GazeOut | None = Field(
         None, description="Of the primary face; null when its eyes are closed."
     )
@@ -242,6 +305,22 @@ class AnalyzeResponse(BaseModel):
         None, description="Passive spoof check of the primary face; null without a face."
     )
     alerts: list[Alert] = Field(default_factory=list)
+    accommodations: list[str] = Field(
+        default_factory=list,
+        description="The claimed student's accommodations (set through the students API), "
+        "applied or not; empty without student_id: a face recognised 1:N relaxes nothing.",
+    )
+    accommodations_applied: list[str] = Field(
+        default_factory=list,
+        description="Those that suppressed an alert in this frame (see suppressed_alerts).",
+    )
+    suppressed_alerts: list[SuppressedAlert] = Field(
+        default_factory=list,
+        description="Alerts the student's accommodations cover, with the reason: not in "
+        "alerts and never an incident. The measurements and per-analyzer flags behind them "
+        "(head_pose and headpose_alert, gaze and gaze_alert, mouth_open, banned_objects, "
+        "face_count, people_count) are reported unchanged.",
+    )
     attempt: AttemptFrame | None = Field(
         None, description="The attempt this frame was recorded in; null without attempt_id."
     )

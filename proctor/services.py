@@ -117,4 +117,6 @@ def build_recorder(settings: Settings, database: Database) -> AttemptRecorder:
         options.evidence,
         webhook,
         settings.webhook_min_severity,
+        options.neutral_frames,
+        options.neutral_max_offset_deg,
     )

@@ -75,6 +75,63 @@ class FacesSettings(Section):
         description="Border added on each side for that retry, as a fraction of the frame's "
         "width and height.",
     )
+    retry_enhanced: bool = Field(
+        True,
+        description="When still no face is found, retry on an enhanced copy (optional CLAHE "
+        "on the lightness, then a gamma lift), then on its centre enlarged by `retry_upscale`, "
+        "each only when the one before found nothing; the detector's min_score is kept. "
+        "`face_found_by` says which copy found the face.",
+    )
+    enhance_clahe_clip: float = Field(
+        0.0,
+        ge=0.0,
+        le=40.0,
+        description="CLAHE clip limit for the enhanced copy (0: no CLAHE). Chosen by "
+        "`python -m proctor.eval fairness --part detection` on its tune split: CLAHE found "
+        "fewer of the missed faces than the gamma lift alone and, at clip 2, invented one.",
+    )
+    enhance_target_brightness: float = Field(
+        90.0,
+        ge=0.0,
+        le=255.0,
+        description="The enhanced copy's gamma lifts the frame's mean luma toward this (0..255; "
+        "a frame already this bright gets no lift). Chosen on the same tune split.",
+    )
+    retry_upscale: float = Field(
+        2.0,
+        ge=1.0,
+        le=4.0,
+        description="Enlargement of the last retry's copy, for faces too small for the "
+        "detector's anchors (1: no such retry). Chosen on the same tune split.",
+    )
+    dark_brightness: float = Field(
+        62.0,
+        ge=0.0,
+        le=255.0,
+        description="With no face found, a mean luma below this raises POOR_LIGHTING instead of "
+        "NO_FACE. Chosen on the tune persons' real desk frames: the highest value with at most "
+        "1% of them below it (so a lit room with nobody in it still gets NO_FACE).",
+    )
+    bright_brightness: float = Field(
+        235.0,
+        ge=0.0,
+        le=255.0,
+        description="With no face found, a mean luma above this (washed out) raises "
+        "POOR_LIGHTING instead of NO_FACE.",
+    )
+    min_sharpness: float = Field(
+        29.0,
+        ge=0.0,
+        description="With no face found, a sharpness (variance of the Laplacian of the luma at "
+        "320 px, see proctor/quality.py) below this raises LOW_QUALITY_FRAME instead of "
+        "NO_FACE. Chosen like dark_brightness, on the same desk frames.",
+    )
+
+    @model_validator(mode="after")
+    def _lighting_range(self) -> FacesSettings:
+        if self.dark_brightness >= self.bright_brightness:
+            raise ValueError("faces.dark_brightness must be below faces.bright_brightness")
+        return self
 
 
 class IdentitySettings(Section):
@@ -97,6 +154,24 @@ class IdentitySettings(Section):
         "Default: the backend's threshold chosen by `python -m proctor.eval faces`.",
     )
     max_faces: int = Field(5, ge=1, le=50, description="At most this many faces are embedded.")
+    identify_target_fpir: float = Field(
+        0.01,
+        gt=0.0,
+        lt=1.0,
+        description="1:N identification (a frame with no student_id): the share of people who "
+        "are not enrolled that may be named as an enrolled student. The 1:N threshold grows "
+        "with the gallery: max(threshold, a + b * log10(gallery rows / target)), with the "
+        "embedder's impostor tail (a, b) fitted by `python -m proctor.eval fairness --part "
+        "identity`. 1:1 verification keeps `threshold`.",
+    )
+    identify_margin: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="1:N identification also needs the best student's score to beat the "
+        "second-best student's by this much (0: off; the fairness eval found no gain from "
+        "0.02-0.05).",
+    )
 
 
 class ObjectsSettings(Section):
@@ -152,8 +227,9 @@ class CameraSettings(Section):
         gt=10.0,
         lt=170.0,
         description="Horizontal field of view of the students' webcams (typical laptop webcams: "
-        "55-78 degrees). Sets the focal length for head pose and distance: a frame's EXIF is "
-        "gone once decoded.",
+        "55-78 degrees). Sets the focal length for head pose and distance, for frames whose "
+        "upload carries no EXIF FocalLengthIn35mmFilm (webcam captures rarely do); with it, "
+        "the frame's own field of view is used.",
     )
 
 
@@ -202,6 +278,15 @@ class HeadPoseSettings(Section):
         ge=0.0,
         le=90.0,
         description="LOOKING_UP when the head pitches up past this. "
+        "Default chosen by `python -m proctor.eval pose` on its tune split.",
+    )
+    landmarks_yaw_above_deg: float = Field(
+        35.0,
+        ge=0.0,
+        le=90.0,
+        description="The face mesh's yaw saturates near +-50 deg; when it reads beyond this "
+        "and the face detector's five landmarks read further the same way, the yaw comes from "
+        "the five landmarks (90: never). "
         "Default chosen by `python -m proctor.eval pose` on its tune split.",
     )
 
@@ -402,6 +487,10 @@ DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
     "UNKNOWN_PERSON": _rule(3, 4, 6, 6, 1.0, 0.6, 20),
     "BANNED_OBJECT": _rule(11, 11, 20, 10, 1.0, 0.9, 10),
     "HEAD_TURNED": _rule(2, 4, 20, 10, 1.0, 0.4, 30),
+    # Not measured by the attempts evaluation: the HEAD_TURNED rule these frames raised until
+    # FACE_OCCLUDED was split from it, at a smaller weight (a covered face blocks the checks,
+    # it is no evidence of looking away).
+    "FACE_OCCLUDED": _rule(2, 4, 20, 10, 1.0, 0.3, 30),
     "GAZE_AWAY": _rule(11, 11, 20, 10, 1.0, 0.4, 30),
     "LOOKING_DOWN": _rule(11, 11, 20, 10, 1.0, 0.3, 30),
     "LOOKING_UP": _rule(11, 11, 20, 10, 1.0, 0.15, 60),
@@ -409,6 +498,11 @@ DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
     "MOUTH_OPEN": _rule(4, 5, 8, 6, 1.0, 0.15, 60),
     "TOO_CLOSE": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
     "TOO_FAR": _rule(5, 6, 10, 6, 1.0, 0.05, 120),
+    # Not measured by the attempts evaluation: a camera too dark or blurred to find the face in
+    # for a whole window (or 30 s) leaves the exam unwatched, which a reviewer must see; the
+    # weight is TOO_CLOSE's, because a bad room is no evidence of cheating.
+    "POOR_LIGHTING": _rule(11, 11, 30, 10, 1.0, 0.05, 120),
+    "LOW_QUALITY_FRAME": _rule(11, 11, 30, 10, 1.0, 0.05, 120),
 }
 
 
@@ -470,6 +564,19 @@ class LivenessSettings(Section):
         return self
 
 
+class AccommodationsSettings(Section):
+    """How students' accommodations (``proctor.accommodations``) are applied."""
+
+    reading_aid_classes: list[str] = Field(
+        default_factory=lambda: ["book"],
+        description="Banned detector classes that reading_aid_allowed exempts: BANNED_OBJECT is "
+        "suppressed only when every banned object in view is one of these. COCO has no tablet "
+        "class: the detector sees a tablet as 'laptop', 'tv' or 'cell phone', so exempting one "
+        "exempts those devices for every such student; which to add is the deployer's choice. "
+        "A phone is never exempted by default.",
+    )
+
+
 class AttemptsSettings(Section):
     rules: dict[str, IncidentRuleOverride] = Field(
         default_factory=dict,
@@ -500,6 +607,21 @@ class AttemptsSettings(Section):
         3600.0, gt=0.0, description="How often the server deletes what has expired."
     )
     page_size: int = Field(50, ge=1, le=1000, description="Default page of GET /attempts.")
+    neutral_frames: int = Field(
+        10,
+        ge=0,
+        le=100,
+        description="The attempt's first frames with a measured face that fix the student's "
+        "neutral head pose and gaze (medians); later frames' HEAD_TURNED / LOOKING_DOWN / "
+        "LOOKING_UP / GAZE_AWAY are judged from it. 0 switches the neutral off.",
+    )
+    neutral_max_offset_deg: float = Field(
+        20.0,
+        ge=0.0,
+        le=45.0,
+        description="Most a neutral can differ from facing the camera, per axis, in degrees "
+        "(clipped beyond): seating and camera height, not a direction exempted for the exam.",
+    )
 
     def incident_rules(self) -> dict[str, IncidentRule]:
         """The defaults with the configured overrides applied, per code."""
@@ -677,6 +799,7 @@ class Settings(BaseSettings):
     id_card: IdCardSettings = Field(default_factory=IdCardSettings)
     spoof: SpoofSettings = Field(default_factory=SpoofSettings)
     liveness: LivenessSettings = Field(default_factory=LivenessSettings)
+    accommodations: AccommodationsSettings = Field(default_factory=AccommodationsSettings)
 
     @field_validator("admin_keys", "client_keys", mode="before")
     @classmethod

@@ -1,124 +1,93 @@
 """``python -m tools.build_reference``: rebuild ``proctor/models/landmarks/reference_face.npz``.
 
-Everything comes from the **tune** split of ``../shared/eval/headpose`` (Pointing'04 split by
-person, AFLW2000-3D by image; ``proctor.eval.data.headpose_split``); the report split is
-never read, so the pose evaluation's report figures are not measured on what built this.
+* The face: MediaPipe's canonical face model, from the pinned npm tarball of
+  ``@mediapipe/face_mesh`` (``proctor.models.landmarks.reference.CANONICAL_SOURCE``; fetched
+  with ``npm pack`` and checked against its sha256, or read from ``--tarball``). Nothing in it
+  is fitted to the evaluation images.
+* The iris rest position: the face-mesh analyzer's output on the **tune** split's Pointing'04
+  images labelled pan 0, tilt 0 (subjects asked to face the camera) of
+  ``../shared/eval/headpose`` (``proctor.eval.data.headpose_split``); the report split is never
+  read, so the pose evaluation's report figures are not measured on what built this.
 
-* The face: the face-mesh analyzer's output on the tune persons' Pointing'04 images labelled
-  pan 0, tilt 0 (subjects asked to face the camera), averaged as ``reference`` describes.
-* The mesh depth scale: the mesh model's z is multiplied by a factor before averaging (its
-  depth is not in the same units as x and y). Rule: on the grid 0.50, 0.55, ..., 1.00, the
-  value whose reference gives the lowest mean absolute error, yaw and pitch averaged, on the
-  tune AFLW2000-3D faces with |yaw| <= 50 deg (beyond that the mesh saturates whatever the
-  scale); ties to the larger value (the milder correction). The pose is solved by the head-pose
-  analyzer itself, against each candidate reference.
-
-The file records the images of both steps and the split. It is committed, so the service
-never needs the evaluation images; a test checks that this script reproduces it.
+The file records both sources. It is committed, so the service never needs the evaluation
+images or the npm package; a test checks that this script reproduces it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import subprocess
 import sys
-from dataclasses import dataclass
+import tarfile
+import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from proctor.analyzers.base import Claim, FrameContext
+from proctor.analyzers.base import Claim
 from proctor.analyzers.face_mesh import FaceMeshResult
-from proctor.analyzers.head_pose import HeadPoseAnalyzer
 from proctor.eval.cli import DEFAULT_EVAL_DIR
 from proctor.eval.data import HeadposeImage, headpose_images, headpose_split, read_image
 from proctor.gallery import Gallery
 from proctor.geometry.eyes import iris_offset
-from proctor.models.landmarks.reference import REFERENCE_FILE, ReferenceFace, build_reference
+from proctor.models.landmarks.reference import (
+    CANONICAL_LICENSE,
+    CANONICAL_SOURCE,
+    REFERENCE_FILE,
+    build_reference,
+    canonical_points_mm,
+)
 from proctor.pipeline import Pipeline
 from proctor.services import build_pipeline
 from proctor.settings import Settings
+from tools.models.sources import check_sha256
 
 SPLIT = "tune"
-DEPTH_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))
-#: AFLW2000-3D faces turned further than this are left out of the depth-scale rule.
-MAX_SCALE_YAW_DEG = 50.0
 MIN_FRONTAL = 5
 
 
-@dataclass(frozen=True)
-class Frontal:
-    """What the reference needs from one frontal face."""
+def canonical_tarball(workdir: Path) -> Path:
+    """``npm pack`` of the pinned package into ``workdir`` (``main`` checks its sha256)."""
+    package, version, _, _, _ = CANONICAL_SOURCE
+    subprocess.run(
+        ["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", str(workdir)],
+        check=True,
+        capture_output=True,
+    )
+    (tarball,) = workdir.glob("*.tgz")
+    return tarball
 
-    mesh: np.ndarray
-    iris_diameter_px: float
-    iris_offsets: tuple[tuple[float, float], tuple[float, float]]  # (outward, up) per eye
-    source: str
+
+def canonical_metadata(tarball: Path) -> bytes:
+    """The face-geometry metadata proto out of the package's packed assets (the loader
+    script lists each packed file's byte range)."""
+    _, _, _, packed, asset = CANONICAL_SOURCE
+    with tarfile.open(tarball) as archive:
+
+        def member(name: str) -> bytes:
+            handle = archive.extractfile(f"package/{name}")
+            assert handle is not None
+            return handle.read()
+
+        loader = member(packed.replace(".data", "_loader.js")).decode()
+        data = member(packed)
+    listed = re.search(r'"files":\s*(\[.*?\])', loader, re.DOTALL)
+    if listed is None:
+        raise ValueError("no file list in the packed-assets loader")
+    entry = next(f for f in json.loads(listed.group(1)) if f["filename"] == asset)
+    return data[entry["start"] : entry["end"]]
 
 
-def mesh_context(pipeline: Pipeline, image: HeadposeImage) -> FrameContext:
-    """The pipeline's face mesh on one image (the primary face is the labelled one)."""
+def iris_offsets(pipeline: Pipeline, image: HeadposeImage) -> list[tuple[float, float]] | None:
+    """(outward, up) of each eye's iris on one frontal face; None when it is not meshed."""
     empty = Gallery(pipeline.settings.face_embedder, 0)
-    return pipeline.analyze(read_image(image.path), Claim(), empty, only=["face_mesh"]).context
-
-
-def frontal_of(ctx: FrameContext, source: str) -> Frontal | None:
+    ctx = pipeline.analyze(read_image(image.path), Claim(), empty, only=["face_mesh"]).context
     face = ctx.result("face_mesh", FaceMeshResult).primary
     if face is None:
         return None
     left, right = face.eyes
     (left_x, left_up), (right_x, right_up) = iris_offset(left), iris_offset(right)
-    return Frontal(
-        face.mesh,
-        (left.iris_diameter_px + right.iris_diameter_px) / 2,
-        ((-left_x, left_up), (right_x, right_up)),  # outward = away from the nose
-        source,
-    )
-
-
-def reference_at(
-    frontals: list[Frontal],
-    depth_scale: float,
-    iris_diameter_mm: float,
-    depth_sources: tuple[str, ...] = (),
-) -> ReferenceFace:
-    return build_reference(
-        [f.mesh for f in frontals],
-        [f.iris_diameter_px for f in frontals],
-        [offset for f in frontals for offset in f.iris_offsets],
-        depth_scale=depth_scale,
-        iris_diameter_mm=iris_diameter_mm,
-        sources=tuple(f.source for f in frontals),
-        split=SPLIT,
-        depth_sources=depth_sources,
-    )
-
-
-def depth_scale_errors(
-    frontals: list[Frontal],
-    labelled: list[tuple[HeadposeImage, FrameContext]],
-    analyzer: HeadPoseAnalyzer,
-    iris_diameter_mm: float,
-) -> dict[float, tuple[float, float]]:
-    """Per grid value: MAE of yaw and of pitch over ``labelled`` faces, solved by the head-pose
-    analyzer against the reference built at that depth scale."""
-    errors = {}
-    for scale in DEPTH_GRID:
-        analyzer.reference = reference_at(frontals, scale, iris_diameter_mm).points_mm
-        diffs = []
-        for image, ctx in labelled:
-            pose = analyzer.analyze(ctx).primary
-            if pose is not None:
-                diffs.append(
-                    (pose.angles.yaw_deg - image.truth[0], pose.angles.pitch_deg - image.truth[1])
-                )
-        yaw, pitch = np.abs(np.asarray(diffs)).mean(axis=0)
-        errors[scale] = (float(yaw), float(pitch))
-    return errors
-
-
-def choose_depth_scale(errors: dict[float, tuple[float, float]]) -> float:
-    """Lowest mean of yaw and pitch MAE; ties to the larger scale."""
-    return min(errors, key=lambda scale: (round(sum(errors[scale]) / 2, 6), -scale))
+    return [(-left_x, left_up), (right_x, right_up)]  # outward = away from the nose
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,43 +95,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     parser.add_argument("--output", type=Path, default=REFERENCE_FILE)
+    parser.add_argument("--tarball", type=Path, help="the npm tarball, if already downloaded")
     args = parser.parse_args(argv)
+
+    package, version, digest, _, asset = CANONICAL_SOURCE
+    with tempfile.TemporaryDirectory() as workdir:
+        tarball = args.tarball or canonical_tarball(Path(workdir))
+        check_sha256(tarball, digest, f"{package}@{version}")
+        points = canonical_points_mm(canonical_metadata(tarball))
 
     settings = Settings(models_dir=args.models_dir, analyzers=["faces", "face_mesh"])
     pipeline = build_pipeline(settings)
     if pipeline.get("face_mesh") is None:
         print(f"face mesh not loaded: {pipeline.status['face_mesh'].error}", file=sys.stderr)
         return 1
-    solver = HeadPoseAnalyzer(settings, pipeline.registry)  # its reference is swapped per scale
-    tune = headpose_split(headpose_images(args.eval_dir))[SPLIT]
-    frontals = []
-    for image in (x for x in tune if x.frontal):
-        frontal = frontal_of(mesh_context(pipeline, image), image.name)
-        if frontal is None:
+    offsets, sources = [], []
+    for image in (x for x in headpose_split(headpose_images(args.eval_dir))[SPLIT] if x.frontal):
+        found = iris_offsets(pipeline, image)
+        if found is None:
             print(f"skipped {image.name}: no face mesh")
-        else:
-            frontals.append(frontal)
-    if len(frontals) < MIN_FRONTAL:
-        print(f"only {len(frontals)} frontal faces found under {args.eval_dir}", file=sys.stderr)
+            continue
+        offsets.extend(found)
+        sources.append(image.name)
+    if len(sources) < MIN_FRONTAL:
+        print(f"only {len(sources)} frontal faces found under {args.eval_dir}", file=sys.stderr)
         return 1
-    labelled = [
-        (x, mesh_context(pipeline, x))
-        for x in tune
-        if x.dataset == "aflw2000-3d" and abs(x.truth[0]) <= MAX_SCALE_YAW_DEG
-    ]
-    iris_mm = settings.distance.iris_diameter_mm
-    errors = depth_scale_errors(frontals, labelled, solver, iris_mm)
-    scale = choose_depth_scale(errors)
-    print(f"depth scale on {len(labelled)} {SPLIT} AFLW2000-3D faces (MAE yaw / pitch, deg):")
-    for value, (yaw, pitch) in errors.items():
-        print(f"  {value:.2f}: {yaw:.2f} / {pitch:.2f}{'  <- chosen' if value == scale else ''}")
-    reference = reference_at(frontals, scale, iris_mm, tuple(x.name for x, _ in labelled))
+    reference = build_reference(
+        points,
+        offsets,
+        sources=tuple(sources),
+        split=SPLIT,
+        points_source=f"npm:{package}@{version} (sha256 {digest}) {asset}; {CANONICAL_LICENSE}",
+    )
     reference.save(args.output)
-    points = reference.points_mm
     print(
-        f"wrote {args.output} from {len(frontals)} {SPLIT} frontal faces: face height "
-        f"{np.ptp(points[:, 1]):.0f} mm, width {np.ptp(points[:, 0]):.0f} mm, iris rest "
-        f"(outward, up) {reference.iris_rest[0]:+.3f}, {reference.iris_rest[1]:+.3f}"
+        f"wrote {args.output}: canonical face ({reference.points_source}); iris rest (outward, "
+        f"up) {reference.iris_rest[0]:+.3f}, {reference.iris_rest[1]:+.3f} from "
+        f"{len(sources)} {SPLIT} frontal faces"
     )
     return 0
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from proctor.frame import Frame
 from proctor.gallery import Gallery
+from proctor.geometry.neutral import Neutral
 from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
 from proctor.settings import Settings
@@ -40,10 +41,15 @@ class PerFaceResult(AnalyzerResult, Protocol):
 
 @dataclass(frozen=True)
 class Claim:
-    """Who the caller says is in front of the camera, and for which exam."""
+    """Who the caller says is in front of the camera, and for which exam; with a student, the
+    accommodations an admin set for them (the pipeline applies them to the merged alerts)."""
 
     student_id: str | None = None
     exam_id: str | None = None
+    accommodations: frozenset[str] = frozenset()
+    #: In an attempt, the student's neutral pose from its first frames: head pose and gaze
+    #: alerts are judged from it (``proctor.geometry.neutral``).
+    neutral: Neutral | None = None
 
 
 @dataclass

@@ -68,7 +68,8 @@ class DistanceAnalyzer(Analyzer):
         self.closed_openness = settings.gaze.closed_openness
 
     def analyze(self, ctx: FrameContext) -> DistanceResult:
-        focal_px = focal_length_px(ctx.frame.image.shape[1], self.fov_deg)
+        fov = ctx.frame.horizontal_fov_deg or self.fov_deg  # the upload's EXIF first
+        focal_px = focal_length_px(ctx.frame.image.shape[1], fov)
         faces = ctx.result("face_mesh", FaceMeshResult).faces
         poses = ctx.result("head_pose", HeadPoseResult).poses
         distances = [

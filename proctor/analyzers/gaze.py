@@ -4,7 +4,10 @@ GAZE_AWAY / EYES_CLOSED on the primary face.
 The iris position inside each eye (see ``proctor.geometry.eyes``), less its rest position
 when looking into the camera (measured with the reference face), is turned into an eye
 rotation and added to the head pose: the gaze direction. Signs follow the head pose: yaw
-> 0 toward the student's left, pitch > 0 up. With the eyes closed there is no gaze.
+> 0 toward the student's left, pitch > 0 up. Like the head pose, it is relative to the line
+from the camera to the face, so eyes looking into the camera read 0, 0 wherever the face
+is in the frame. With the eyes closed there is no gaze; a face posed from the detector's
+five landmarks (no mesh, so no eyes) has none either.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from proctor.analyzers.face_mesh import FaceMeshResult
 from proctor.analyzers.head_pose import FacePose, HeadPoseResult
 from proctor.frame import Frame
 from proctor.geometry.eyes import eye_openness, eye_rotation_deg, iris_offset
+from proctor.geometry.neutral import Neutral
 from proctor.models.landmarks.reference import load_reference
 from proctor.models.landmarks.result import FaceLandmarks
 from proctor.models.registry import ModelRegistry
@@ -94,7 +98,9 @@ class GazeAnalyzer(Analyzer):
             for face, pose in zip(faces, poses, strict=True)
         ]
         primary = states[0] if states else None
-        return GazeResult(states, [] if primary is None else self.alerts(primary))
+        return GazeResult(
+            states, [] if primary is None else self.alerts(primary, ctx.claim.neutral)
+        )
 
     def measure(self, face: FaceLandmarks, pose: FacePose) -> EyesState:
         openness = sum(eye_openness(eye) for eye in face.eyes) / 2
@@ -119,7 +125,9 @@ class GazeAnalyzer(Analyzer):
         )
         return EyesState(openness, False, gaze)
 
-    def alerts(self, state: EyesState) -> list[Alert]:
+    def alerts(self, state: EyesState, neutral: Neutral | None = None) -> list[Alert]:
+        """EYES_CLOSED, or GAZE_AWAY judged from the student's neutral gaze when the attempt
+        has fixed one (``proctor.geometry.neutral``), else from looking into the camera."""
         limits = self.settings
         if state.closed:
             return [
@@ -132,20 +140,26 @@ class GazeAnalyzer(Analyzer):
             ]
         gaze = state.gaze
         assert gaze is not None  # open eyes always get a gaze
+        yaw, pitch = gaze.yaw_deg, gaze.pitch_deg
+        basis = ""
+        if neutral is not None and neutral.gaze_yaw_deg is not None:
+            assert neutral.gaze_pitch_deg is not None  # measured together
+            yaw, pitch = yaw - neutral.gaze_yaw_deg, pitch - neutral.gaze_pitch_deg
+            basis = ", from the student's neutral gaze"
         away = []
-        if abs(gaze.yaw_deg) > limits.max_yaw_deg:
-            side = "left" if gaze.yaw_deg > 0 else "right"
-            away.append(f"{abs(gaze.yaw_deg):.0f} deg to the student's {side}")
-        if gaze.pitch_deg < -limits.max_pitch_down_deg:
-            away.append(f"{-gaze.pitch_deg:.0f} deg down")
-        elif gaze.pitch_deg > limits.max_pitch_up_deg:
-            away.append(f"{gaze.pitch_deg:.0f} deg up")
+        if abs(yaw) > limits.max_yaw_deg:
+            side = "left" if yaw > 0 else "right"
+            away.append(f"{abs(yaw):.0f} deg to the student's {side}")
+        if pitch < -limits.max_pitch_down_deg:
+            away.append(f"{-pitch:.0f} deg down")
+        elif pitch > limits.max_pitch_up_deg:
+            away.append(f"{pitch:.0f} deg up")
         if not away:
             return []
         return [
             Alert(
                 code="GAZE_AWAY",
                 severity="medium",
-                message=f"The student is looking away from the screen ({', '.join(away)}).",
+                message=f"The student is looking away from the screen ({', '.join(away)}{basis}).",
             )
         ]

@@ -1,15 +1,21 @@
 """Identity analyzer: embed each face and match it against the gallery the caller passes in.
 
 With a claimed ``student_id`` the primary (largest) face is verified 1:1 against that
-student; without one it is identified 1:N against everyone, with the same threshold. A
-face's score against a student is its best cosine similarity over that student's enrolled
-embeddings (``Gallery.similarities``). The caller checks a claim against the store before
-the frame is analyzed (an unknown student is not this analyzer's business); a claim the
-gallery snapshot does not hold is refused with ``NotEnrolledForModelError``.
+student at the 1:1 threshold. Without one it is identified 1:N against everyone, and a
+1:N match needs more: every enrolled row is one more chance for a stranger to look alike,
+so the 1:N threshold grows with the gallery (``identify_threshold``: a target share of
+non-enrolled people named as someone, ``identity.identify_target_fpir``) and, optionally,
+the best student must beat the second-best by ``identity.identify_margin``. Other faces
+in the frame are always identified 1:N. A face's score against a student is its best
+cosine similarity over that student's enrolled embeddings (``Gallery.similarities``).
+The caller checks a claim against the store before the frame is analyzed (an unknown
+student is not this analyzer's business); a claim the gallery snapshot does not hold is
+refused with ``NotEnrolledForModelError``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +34,28 @@ from proctor.settings import Settings
 #: Each embedder's operating threshold, chosen by ``python -m proctor.eval faces`` on the
 #: tuning split with the rule written in docs/accuracy.md.
 DEFAULT_THRESHOLDS: dict[str, float] = {"mobilefacenet": 0.29, "sface": 0.38}
+
+#: 1:N (no claim): each embedder's impostor score tail, ``(a, b)`` with the cosine that a
+#: share p of impostor comparisons reach ``t(p) = a + b * log10(1 / p)``, fitted by
+#: ``python -m proctor.eval fairness --part identity`` on the tune split (the highest group's
+#: tail; rule in docs/accuracy.md).
+IDENTIFY_TAILS: dict[str, tuple[float, float]] = {
+    "mobilefacenet": (0.037, 0.083),
+    "sface": (0.055, 0.105),
+}
+
+
+def identify_threshold(
+    threshold: float, tail: tuple[float, float] | None, rows: int, target_fpir: float
+) -> float:
+    """The 1:N threshold for a gallery of ``rows`` enrolled embeddings: a face that is not
+    enrolled meets every row, so each comparison may false-match with p = target / rows and
+    FPIR stays near ``target_fpir``: ``max(threshold, a + b * log10(rows / target_fpir))``.
+    Never below the 1:1 ``threshold``; without a fitted ``tail``, the 1:1 threshold."""
+    if tail is None or rows < 1:
+        return threshold
+    a, b = tail
+    return max(threshold, round(a + b * math.log10(rows / target_fpir), 4))
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,14 @@ class IdentityAnalyzer(Analyzer):
         configured = settings.identity.threshold
         self.threshold = DEFAULT_THRESHOLDS[self.backend] if configured is None else configured
         self.max_faces = settings.identity.max_faces
+        self.tail = IDENTIFY_TAILS.get(self.backend)
+        self.target_fpir = settings.identity.identify_target_fpir
+        self.margin = settings.identity.identify_margin
+
+    def identify_threshold(self, gallery: Gallery) -> float:
+        """The 1:N threshold for this gallery (its enrolled rows, not its students: a stranger
+        is compared with every row)."""
+        return identify_threshold(self.threshold, self.tail, gallery.rows, self.target_fpir)
 
     @classmethod
     def models(cls, settings: Settings) -> list[str]:
@@ -85,7 +121,8 @@ class IdentityAnalyzer(Analyzer):
         if gallery.model != self.backend:
             raise ValueError(f"gallery of {gallery.model!r} given to a {self.backend!r} analyzer")
         similarities = gallery.similarities(embeddings)
-        matches = [self._best(row, gallery) for row in similarities]
+        threshold = self.identify_threshold(gallery)
+        matches = [self._best(row, gallery, threshold) for row in similarities]
         claimed = ctx.claim.student_id
         if claimed is None:
             return self._identify(embeddings, matches)
@@ -96,12 +133,15 @@ class IdentityAnalyzer(Analyzer):
             )
         return self._verify(embeddings, matches, claimed, similarities, gallery)
 
-    def _best(self, row: np.ndarray, gallery: Gallery) -> Match:
+    def _best(self, row: np.ndarray, gallery: Gallery, threshold: float) -> Match:
+        """The 1:N verdict on one face: the best student if their score reaches the 1:N
+        ``threshold`` and beats the second-best by the margin."""
         if len(row) == 0:
             return Match(None, None, None)
         best = int(row.argmax())
         score = round(float(row[best]), 4)
-        if score < self.threshold:
+        second = float(np.partition(row, -2)[-2]) if len(row) > 1 else -math.inf
+        if score < threshold or float(row[best]) - second < self.margin:
             return Match(None, None, score)
         return Match(gallery.student_ids[best], gallery.names[best], score)
 

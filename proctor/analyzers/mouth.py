@@ -1,5 +1,8 @@
 """Mouth analyzer: how open each meshed face's mouth is; MOUTH_OPEN on the primary face.
 
+The ratio is corrected for the head's turn (``proctor.geometry.mouth.pose_corrected``):
+a turned head's closed mouth otherwise reads several times more open than a frontal one.
+
 One frame can only say open or closed: talking shows as the mouth opening and closing
 across frames, which is for the caller (or a later, stateful analyzer) to count.
 """
@@ -11,8 +14,9 @@ from typing import Any
 
 from proctor.analyzers.base import Analyzer, FrameContext
 from proctor.analyzers.face_mesh import FaceMeshResult
+from proctor.analyzers.head_pose import HeadPoseResult
 from proctor.frame import Frame
-from proctor.geometry.mouth import mouth_open_ratio
+from proctor.geometry.mouth import mouth_open_ratio, pose_corrected
 from proctor.models.registry import ModelRegistry
 from proctor.schemas import Alert
 from proctor.settings import Settings
@@ -43,7 +47,7 @@ class MouthResult:
 
 class MouthAnalyzer(Analyzer):
     name = "mouth"
-    requires = ("face_mesh",)
+    requires = ("face_mesh", "head_pose")
     fields = ("mouth_open_ratio", "mouth_open")
     face_fields = ("mouth_open_ratio", "mouth_open")
 
@@ -52,7 +56,11 @@ class MouthAnalyzer(Analyzer):
 
     def analyze(self, ctx: FrameContext) -> MouthResult:
         faces = ctx.result("face_mesh", FaceMeshResult).faces
-        ratios = [None if f is None else mouth_open_ratio(f.mesh) for f in faces]
+        poses = ctx.result("head_pose", HeadPoseResult).poses
+        ratios = [
+            None if f is None or p is None else pose_corrected(mouth_open_ratio(f.mesh), p.angles)
+            for f, p in zip(faces, poses, strict=True)
+        ]
         alerts = []
         if ratios and ratios[0] is not None and ratios[0] >= self.threshold:
             alerts.append(

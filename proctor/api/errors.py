@@ -36,6 +36,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "image_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_student": 422,
+    "invalid_accommodation": 422,
     "invalid_attempt": 422,
     "invalid_burst": 422,
     "enrollment_image_rejected": 422,

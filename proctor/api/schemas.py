@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from proctor.accommodations import SUMMARY
+
 ATTEMPT_ID_HELP = (
     "Record the frame in this exam attempt (created on its first frame, with the frame's "
     "exam_id and student_id); same characters as a student_id."
@@ -15,6 +17,11 @@ CAPTURED_AT_HELP = (
     "Default: when it was received. Frames are placed in their attempt by this time, then seq."
 )
 SEQ_HELP = "The frame's number within its attempt; a repeated seq is not counted twice."
+ACCOMMODATIONS_HELP = (
+    f"Known accommodations: {SUMMARY}. They apply to frames that claim the student "
+    "(student_id): the covered alerts move to suppressed_alerts; a face recognised without a "
+    "claim relaxes nothing."
+)
 
 
 class AnalyzeBase64Request(BaseModel):
@@ -100,11 +107,26 @@ class StudentPublic(BaseModel):
     )
     created_at: str
     updated_at: str
+    accommodations: list[str] = Field(
+        description="Accommodations applied to frames claiming this student (sorted); "
+        "see AccommodationsRequest."
+    )
 
 
 class StudentsPublic(BaseModel):
     students: list[StudentPublic]
     count: int
+
+
+class AccommodationsRequest(BaseModel):
+    """The student's whole set of accommodations, replacing the previous one ([] clears it)."""
+
+    accommodations: list[str] = Field(
+        max_length=20,
+        examples=[["no_head_pose_alerts", "extra_person_allowed"]],
+        description=f"{ACCOMMODATIONS_HELP} Duplicates count once; an unknown name is refused "
+        "(422 invalid_accommodation).",
+    )
 
 
 class Message(BaseModel):

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from proctor.attempts.evidence import EvidenceFolder
 from proctor.attempts.incidents import Change
 from proctor.attempts.webhook import WebhookSender
+from proctor.geometry.neutral import Bearing, Neutral, neutral_from
 from proctor.pipeline import Analysis
+from proctor.schemas import AnalyzeResponse
 from proctor.store.attempts import AttemptStore, EvidenceFile, FrameIn, Recorded
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,23 @@ class AttemptRecorder:
         keep_evidence: bool,
         webhook: WebhookSender | None,
         webhook_min_severity: str,
+        neutral_frames: int = 0,
+        neutral_max_offset_deg: float = 0.0,
     ) -> None:
         self.store = store
+        self.neutral_frames = neutral_frames
+        self.neutral_max_offset_deg = neutral_max_offset_deg
         self.evidence = evidence  # read and purged even while keeping evidence is off
         self.keep_evidence = keep_evidence
         self.webhook = webhook
         self.min_rank = SEVERITY_RANK[webhook_min_severity]
+
+    def neutral(self, attempt_id: str) -> Neutral | None:
+        """The student's neutral pose in this attempt, once its first frames fixed it."""
+        if self.neutral_frames <= 0:
+            return None
+        bearings = self.store.first_bearings(attempt_id, self.neutral_frames)
+        return neutral_from(bearings, self.neutral_frames, self.neutral_max_offset_deg)
 
     def record(self, meta: FrameMeta, analysis: Analysis) -> Recorded:
         response = analysis.response
@@ -67,6 +80,7 @@ class AttemptRecorder:
                     )
                     for alert in response.alerts
                 },
+                bearing=bearing_of(response),
             )
         )
         if recorded.frame_id is not None:
@@ -154,3 +168,16 @@ class AttemptRecorder:
                     "peak_confidence": incident.peak_confidence,
                 },
             )
+
+
+def bearing_of(response: AnalyzeResponse) -> Bearing | None:
+    """The primary face's measured head pose and gaze, as the neutral pose is made of."""
+    if response.head_pose is None:
+        return None
+    gaze = response.gaze
+    return Bearing(
+        head_yaw_deg=response.head_pose.yaw_deg,
+        head_pitch_deg=response.head_pose.pitch_deg,
+        gaze_yaw_deg=None if gaze is None else gaze.yaw_deg,
+        gaze_pitch_deg=None if gaze is None else gaze.pitch_deg,
+    )

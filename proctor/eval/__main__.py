@@ -18,6 +18,7 @@ EVALUATIONS: dict[str, str] = {
     "id_card": "proctor.eval.id_card",
     "liveness": "proctor.eval.liveness",
     "spoof": "proctor.eval.spoof",
+    "fairness": "proctor.eval.fairness",
 }
 
 

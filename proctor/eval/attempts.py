@@ -20,6 +20,9 @@ above the clean ones. Method:
   made of real pixels, not recordings of cheating.
 * **Glitches** (every student): six single frames: two wallets and two AirPods cases held up
   (``exam_objects`` hard negatives), one empty frame (a hand over the camera), one turned head.
+* **Neutral pose.** As in the service, once an exam's first ``attempts.neutral_frames``
+  frames with a measured face are in, its later frames' pose and gaze codes are judged from
+  the neutral those frames fix (``from_neutral``; the student's own desk frames, mostly).
 * **Splits.** Students, and every pool, are split by their unit (desk person, exam_objects
   block of ten source frames, COCO image, Pointing'04 person): rules are chosen on the tuning
   students, built from tuning units only, and every figure is measured on the report students.
@@ -49,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -60,9 +63,12 @@ from proctor.attempts.incidents import CodeRule, Incident, Observation, replay
 from proctor.attempts.risk import CodeWeight, Scored, risk_score
 from proctor.eval.cli import EvalReport, eval_main
 from proctor.eval.data import read_image
+from proctor.eval.neutral import Codes, Looks
+from proctor.eval.neutral import judged as rejudged
 from proctor.eval.splits import Split, assign
 from proctor.eval.stats import Rate, bootstrap
 from proctor.gallery import Gallery
+from proctor.geometry.neutral import neutral_from
 from proctor.pipeline import Pipeline
 from proctor.services import build_pipeline, scoring
 from proctor.settings import DEFAULT_INCIDENT_RULES, Settings
@@ -93,7 +99,6 @@ GRID_CLEAR_S = (4.0, 6.0, 10.0)
 GRID_HOLD_S = (10.0, 20.0)
 GRID_FULL = (0.3, 0.6, 1.0)
 DETECTOR_CODES = frozenset({"BANNED_OBJECT", "MULTIPLE_PEOPLE"})
-Codes = dict[str, tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -118,20 +123,20 @@ class Pools:
     keys: dict[str, dict[Split, list[str]]]
     desk: dict[Split, dict[str, list[str]]]  # split -> person -> frame keys
     alerts: dict[str, Codes]
+    looks: dict[str, Looks] = field(default_factory=dict)
 
 
 # -- frames ------------------------------------------------------------------------------------
 
 
-def _codes(pipeline: Pipeline, image: np.ndarray) -> Codes:
-    response = pipeline.analyze(
-        image, Claim(), Gallery(pipeline.settings.face_embedder, 0)
-    ).response
-    return {
+def _codes(pipeline: Pipeline, image: np.ndarray) -> tuple[Codes, Looks]:
+    analysis = pipeline.analyze(image, Claim(), Gallery(pipeline.settings.face_embedder, 0))
+    codes = {
         a.code: (a.severity, 1.0 if a.confidence is None else a.confidence)
-        for a in response.alerts
+        for a in analysis.response.alerts
         if a.code not in IDENTITY_CODES
     }
+    return codes, Looks.of(analysis)
 
 
 def _webcam(image: np.ndarray) -> np.ndarray:
@@ -193,7 +198,10 @@ def build_pools(pipeline: Pipeline, eval_dir: Path, rng: np.random.Generator) ->
             images[key] = eval_dir / "headpose" / "images" / name
             units.setdefault("turned", {})[key] = label["subject"]
 
-    alerts = {key: _codes(pipeline, read_image(path)) for key, path in images.items()}
+    alerts: dict[str, Codes] = {}
+    looks: dict[str, Looks] = {}
+    for key, path in images.items():
+        alerts[key], looks[key] = _codes(pipeline, read_image(path))
     keys: dict[str, dict[Split, list[str]]] = {}
     for kind, owned in units.items():
         sides = assign(owned.values())
@@ -214,9 +222,9 @@ def build_pools(pipeline: Pipeline, eval_dir: Path, rng: np.random.Generator) ->
                 pair = two_people(
                     read_image(images[frames[0]]), read_image(images[people[str(other)][0]])
                 )
-                alerts[key] = _codes(pipeline, pair)
+                alerts[key], looks[key] = _codes(pipeline, pair)
                 keys["second_person"][split].append(key)
-    return Pools(keys, desk, alerts)
+    return Pools(keys, desk, alerts, looks)
 
 
 # -- simulation --------------------------------------------------------------------------------
@@ -260,6 +268,31 @@ def simulate(pools: Pools, split: Split, count: int, seed: int) -> list[Exam]:
             )
         )
     return exams
+
+
+def from_neutral(pipeline: Pipeline, pools: Pools, exam: Exam) -> Exam:
+    """The exam as the service judges it: once ``attempts.neutral_frames`` frames with a
+    measured face have been recorded, each later frame's pose and gaze codes are judged from
+    the neutral they fix (``proctor.geometry.neutral``). Re-judged frames get keys of their
+    own (``key@student``) in ``pools.alerts``."""
+    options = pipeline.settings.attempts
+    measured = [pools.looks[key].bearing() for _, key in exam.frames]
+    bearings = [b for b in measured if b is not None][: options.neutral_frames]
+    neutral = neutral_from(bearings, options.neutral_frames, options.neutral_max_offset_deg)
+    if neutral is None:
+        return exam
+    frames, seen = [], 0
+    for moment, key in exam.frames:
+        looks = pools.looks[key]
+        if seen >= options.neutral_frames:
+            judged = f"{key}@{exam.student}"
+            pools.alerts[judged] = rejudged(pipeline, pools.alerts[key], looks, neutral)
+            pools.looks[judged] = looks
+            frames.append((moment, judged))
+        else:
+            frames.append((moment, key))
+        seen += looks.pose is not None
+    return replace(exam, frames=frames)
 
 
 def _pick(keys: Sequence[str], rng: np.random.Generator) -> str:
@@ -626,8 +659,10 @@ def run(args: argparse.Namespace) -> EvalReport:
     pipeline = build_pipeline(Settings(models_dir=args.models_dir))
     rng = np.random.default_rng(SEED)
     pools = build_pools(pipeline, args.eval_dir, rng)
-    tune = simulate(pools, "tune", STUDENTS, SEED)
-    report = simulate(pools, "report", STUDENTS, SEED + 1)
+    tune = [from_neutral(pipeline, pools, e) for e in simulate(pools, "tune", STUDENTS, SEED)]
+    report = [
+        from_neutral(pipeline, pools, e) for e in simulate(pools, "report", STUDENTS, SEED + 1)
+    ]
     defaults = Settings().attempts.incident_rules()
     chosen = {code: choose_rule(code, tune, pools.alerts) for code in defaults}
     print("chosen on the tuning split:", json.dumps({c: r.__dict__ for c, r in chosen.items()}))

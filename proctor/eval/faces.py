@@ -7,9 +7,9 @@ Data (``../shared/eval``, see its MANIFESTs):
   in a 640x480 grey "webcam" frame (the face then covers what a student at a laptop covers);
   the report persons' photos are also counted as is and composed side by side into 2-4
   person frames.
-* ``fairness/detection``: 716 UTKFace crops, one image per pseudo-identity, labelled by
-  perceived group. Nothing is chosen on it, so it is reported whole: per-group detection
-  (also darkened) and per-group false accepts at each embedder's chosen threshold.
+* Per perceived group (``fairness/``): detection under webcam conditions, false accepts,
+  their spread and 1:N false identifications are measured by ``python -m proctor.eval
+  fairness`` (``proctor.eval.fairness_detection``, ``proctor.eval.fairness_identity``).
 
 Every frame goes through ``Pipeline.analyze`` (``only=["faces"]`` to count faces,
 ``only=["identity"]`` for the embedding of the largest face, with an empty gallery), so the
@@ -27,7 +27,6 @@ when either kind of interval overlaps.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -227,18 +226,6 @@ def operating_point(
     )
 
 
-def darken(image: np.ndarray) -> np.ndarray:
-    """A dim room, synthetically: 255 * (x / 255) ** 2 (no noise or blur; see the MANIFEST)."""
-    return (255 * (image.astype(np.float32) / 255) ** 2).astype(np.uint8)
-
-
-def fairness_photos(eval_dir: Path) -> list[tuple[str, str, np.ndarray]]:
-    """``(group, file, image)`` of every UTKFace crop (one per pseudo-identity)."""
-    root = eval_dir / "fairness" / "detection"
-    labels = json.loads((root / "labels.json").read_text())
-    return [(info["group"], name, read_image(root / name)) for name, info in sorted(labels.items())]
-
-
 def group_frames(photos: list[Photo], people: int) -> list[np.ndarray]:
     """Frames of ``people`` different persons side by side: photo j of each of consecutive
     persons, for every j and every run of persons (no person twice in a frame)."""
@@ -262,10 +249,6 @@ class BackendResult:
     at_second: OperatingPoint
     report_misses: int
     counts: dict[str, Rate]  # face-count set -> exact count rate
-    detection: dict[str, tuple[Rate, Rate]]  # group -> found as is, found darkened
-    group_far: dict[str, Rate]
-    pooled_far: Rate
-    spread: Estimate  # max group FAR / pooled FAR
 
     @property
     def embedder(self) -> str:
@@ -276,45 +259,10 @@ def exact(counts: list[int], expected: int) -> Rate:
     return Rate(sum(c == expected for c in counts), len(counts))
 
 
-def fairness(
-    backend: Backend, photos: list[tuple[str, str, np.ndarray]], threshold: float
-) -> tuple[dict[str, tuple[Rate, Rate]], dict[str, Rate], Rate, Estimate]:
-    """Per-group detection (as is, darkened) and false accepts among different pseudo-identities
-    of one group; the spread's interval is a bootstrap over pseudo-identities."""
-    groups = sorted({group for group, _, _ in photos})
-    embedded = embed(backend, [(name, image) for _, name, image in photos])
-    group_of = {name: group for group, name, _ in photos}
-    found = dict.fromkeys(groups, 0)
-    dark = dict.fromkeys(groups, 0)
-    for (group, _, image), count in zip(photos, embedded.counts, strict=True):
-        found[group] += count > 0
-        dark[group] += backend.count(darken(image)) > 0
-    sizes = {g: sum(group == g for group, _, _ in photos) for g in groups}
-    detection = {g: (Rate(found[g], sizes[g]), Rate(dark[g], sizes[g])) for g in groups}
-    names = sorted(set(embedded.units))
-    unit_group = np.array([group_of[name] for name in names])
-    counts = PairCounts.of(
-        embedded.units, embedded.vectors, threshold, lambda a, b: unit_group[a] == unit_group[b]
-    )
-    members = {g: (unit_group == g).astype(np.int64) for g in groups}
-
-    def per_group(weights: np.ndarray) -> dict[str, Rate]:
-        return {g: counts.impostor(weights * members[g]) for g in groups}
-
-    def spread(weights: np.ndarray) -> float:
-        pooled = counts.impostor(weights).value
-        return max(r.value for r in per_group(weights).values()) / pooled if pooled else math.nan
-
-    n = len(names)
-    ratio = bootstrap(list(range(n)), lambda chosen: spread(np.bincount(chosen, minlength=n)))
-    return detection, per_group(np.ones(n, np.int64)), counts.impostor(), ratio
-
-
 def evaluate(
     backend: Backend,
     split: dict[str, list[Photo]],
     desk: list[Photo],
-    photos: list[tuple[str, str, np.ndarray]],
 ) -> BackendResult:
     webcam = [(p, in_webcam_frame(image)) for p, image in split["tune"] + split["report"]]
     embedded = embed(backend, webcam)
@@ -336,7 +284,6 @@ def evaluate(
     counts["real desk frames (webcams, 1 face)"] = exact(
         [backend.count(image) for _, image in desk], 1
     )
-    detection, group_far, pooled, spread = fairness(backend, photos, at_target.threshold)
     return BackendResult(
         backend.label,
         (backend.detector, backend.embedder),
@@ -344,10 +291,6 @@ def evaluate(
         operating_point(embedded, tune, report, SECOND_FAR),
         sum(c == 0 for c in report_counts),
         counts,
-        detection,
-        group_far,
-        pooled,
-        spread,
     )
 
 
@@ -458,38 +401,11 @@ def render(
     ]
     for title in results[0].counts:
         lines.append(f"| {title} | " + " | ".join(str(r.counts[title]) for r in results) + " |")
-    groups = list(results[0].detection)
     lines += [
         "",
-        "Detection by perceived group (UTKFace 200x200 crops, **whole set**: nothing is tuned "
-        "on it; darkened = 255*(x/255)^2):",
-        "",
-        "| group | "
-        + " | ".join(f"{r.backend}: as is | {r.backend}: darkened" for r in results)
-        + " |",
-        "|---|" + "---|---|" * len(results),
+        "Detection under webcam conditions, false accepts and 1:N false identifications by "
+        "perceived group: [Fairness](#fairness) (`python -m proctor.eval fairness`).",
     ]
-    for g in groups:
-        cells = [str(rate) for r in results for rate in r.detection[g]]
-        lines.append(f"| {g} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "False accepts by perceived group at each embedder's tune threshold (UTKFace **whole "
-        "set**, every pair of different pseudo-identities within a group; Wilson over pairs). "
-        "Spread = highest group FAR / pooled FAR, with a bootstrap interval over "
-        "pseudo-identities:",
-        "",
-        "| group | "
-        + " | ".join(f"{r.backend} at {r.at_target.threshold:.2f}" for r in results)
-        + " |",
-        "|---|" + "---|" * len(results),
-    ]
-    for g in groups:
-        lines.append(f"| {g} | " + " | ".join(r.group_far[g].percent(3) for r in results) + " |")
-    lines.append("| pooled | " + " | ".join(r.pooled_far.percent(3) for r in results) + " |")
-    lines.append(
-        "| spread | " + " | ".join(r.spread.format(1, units=False) for r in results) + " |"
-    )
     return lines
 
 
@@ -516,8 +432,6 @@ def summary(results: list[BackendResult], split: dict[str, list[Photo]]) -> str:
     rows += [
         f"| one face found in a 640x480 frame, {default.backend} (LFW) | report, {persons} "
         f"persons | {default.counts['LFW crops in a 640x480 frame (1 face)']} |",
-        f"| highest per-group FAR / pooled FAR, {default.backend} (UTKFace) | whole set "
-        f"(nothing tuned on it) | {default.spread.format(1, units=False)} |",
     ]
     return "\n".join(
         [
@@ -604,11 +518,10 @@ def run(args: argparse.Namespace) -> EvalReport:
                 f"WARNING: the tune split chooses min_score {chosen:.2f} for {detector}; "
                 f"DEFAULT_MIN_SCORES has {DEFAULT_MIN_SCORES[detector]:.2f}"
             )
-    photos = fairness_photos(args.eval_dir)
     backends = [
         load_backend(detector, embedder, args.models_dir) for detector, embedder in BACKENDS
     ]
-    results = [evaluate(backend, split, desk["report"], photos) for backend in backends]
+    results = [evaluate(backend, split, desk["report"]) for backend in backends]
     frames = [in_webcam_frame(image) for _, image in split["report"][:LATENCY_FRAMES]]
     latency = latencies_ms(backends, frames)
     for r in results:

@@ -2,7 +2,19 @@
 
 Camera frame: x to the image's right, y down, z away from the camera. The reference face
 is expressed in that frame as it looks when the head faces the camera, so the solved
-rotation R (reference -> camera) is the head's rotation away from frontal.
+rotation R (reference -> camera) is the head's rotation away from facing along the optical
+axis.
+
+A face that is not in the middle of the frame must turn toward the camera to look into it:
+a student sitting off-centre who looks straight at the camera (or the screen around it)
+would read ~16 deg of yaw at a 60-deg field of view, and a laptop camera below the eyes
+adds pitch the same way. The angles reported are therefore relative to the line from the
+camera to the face (``relative_to_ray``): R is expressed in the frame of a virtual camera
+aimed at the face (the real one panned about its vertical, then tilted about its own
+horizontal axis, so the virtual camera's x axis stays level). A face anywhere in the frame
+that looks into the camera reads yaw 0, pitch 0; turning the real camera about its own
+centre does not change the angles. A per-student neutral pose would be one more rotation
+applied the same way.
 
 Angles (degrees), from the student's point of view:
 
@@ -62,6 +74,20 @@ def pose_from_matrix(rotation: np.ndarray) -> HeadPose:
     )
 
 
+def ray_rotation(position: np.ndarray) -> np.ndarray:
+    """The rotation that turns the optical axis onto the ray from the camera to
+    ``position`` (camera frame): a pan about the camera's vertical, then a tilt about its
+    own (level) horizontal axis."""
+    x, y, z = np.asarray(position, np.float64) / np.linalg.norm(position)
+    return _ry(math.atan2(x, z)) @ _rx(math.asin(max(-1.0, min(1.0, -y))))
+
+
+def relative_to_ray(rotation: np.ndarray, position: np.ndarray) -> HeadPose:
+    """The head's rotation (reference -> camera) as seen by a camera aimed at the face's
+    centre ``position``: 0, 0, 0 when the face looks into the camera from anywhere."""
+    return pose_from_matrix(ray_rotation(position).T @ rotation)
+
+
 def camera_matrix(width: int, height: int, horizontal_fov_deg: float) -> np.ndarray:
     """Pinhole intrinsics of an image whose width spans ``horizontal_fov_deg``."""
     focal = focal_length_px(width, horizontal_fov_deg)
@@ -75,12 +101,14 @@ def focal_length_px(width: int, horizontal_fov_deg: float) -> float:
 
 def solve_pose(
     image_points: np.ndarray, reference: np.ndarray, camera: np.ndarray
-) -> tuple[HeadPose, np.ndarray]:
-    """The pose that best projects ``reference`` (N, 3) onto ``image_points`` (N, 2).
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rotation (reference -> camera, 3x3) and translation (reference units, camera
+    frame) that best project ``reference`` (N, 3) onto ``image_points`` (N, 2).
 
-    Returns the pose and the translation (reference units, camera frame). SQPnP finds the
-    global least-squares optimum without an initial guess; a Levenberg-Marquardt step then
-    refines it on the same points.
+    SQPnP finds the global least-squares optimum without an initial guess; a
+    Levenberg-Marquardt step then refines it on the same points. ``pose_from_matrix`` reads
+    the rotation as angles about the optical axis, ``relative_to_ray`` about the line to
+    the face.
     """
     obj = np.ascontiguousarray(reference, np.float64).reshape(-1, 1, 3)
     img = np.ascontiguousarray(image_points, np.float64).reshape(-1, 1, 2)
@@ -89,4 +117,4 @@ def solve_pose(
         raise ValueError("solvePnP found no pose")
     rvec, tvec = cv2.solvePnPRefineLM(obj, img, camera, None, rvec, tvec)
     rotation, _ = cv2.Rodrigues(rvec)
-    return pose_from_matrix(rotation), tvec.reshape(3)
+    return rotation, tvec.reshape(3)

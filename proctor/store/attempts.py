@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from sqlalchemy import delete, func, select
@@ -35,6 +35,7 @@ from proctor.errors import (
     AttemptNotFoundError,
     IncidentNotFoundError,
 )
+from proctor.geometry.neutral import Bearing
 from proctor.store.db import Database
 from proctor.store.schema import AttemptRow, EvidenceRow, FrameRow, IncidentRow
 
@@ -53,6 +54,7 @@ class FrameIn:
     seq: int | None
     received_at: float
     codes: Mapping[str, tuple[str, float]]  # alert code -> (severity, confidence)
+    bearing: Bearing | None = None  # the primary face's angles, when measured
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class AttemptStore:
                 captured_at=frame.captured_at,
                 received_at=frame.received_at,
                 codes=json.dumps({code: list(reading) for code, reading in frame.codes.items()}),
+                **({} if frame.bearing is None else asdict(frame.bearing)),
             )
             session.add(row)
             session.flush()
@@ -297,6 +300,23 @@ class AttemptStore:
             return paths
 
     # -- reading -----------------------------------------------------------------------------
+
+    def first_bearings(self, attempt_id: str, limit: int) -> list[Bearing]:
+        """The primary face's angles on the attempt's first ``limit`` measured frames, in
+        capture order (none for an attempt not started yet)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(
+                    FrameRow.head_yaw_deg,
+                    FrameRow.head_pitch_deg,
+                    FrameRow.gaze_yaw_deg,
+                    FrameRow.gaze_pitch_deg,
+                )
+                .where(FrameRow.attempt_id == attempt_id, FrameRow.head_yaw_deg.is_not(None))
+                .order_by(FrameRow.captured_at, FrameRow.id)
+                .limit(limit)
+            ).all()
+        return [Bearing(*row) for row in rows]
 
     def get(self, attempt_id: str) -> AttemptView:
         with self.db.read() as session:

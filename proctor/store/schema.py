@@ -37,6 +37,10 @@ class StudentRow(Base):
     name: Mapped[str] = mapped_column(String, nullable=False)
     created_at: Mapped[str] = mapped_column(String, nullable=False)
     updated_at: Mapped[str] = mapped_column(String, nullable=False)
+    # JSON list of accommodation names (proctor.accommodations), sorted, each once.
+    accommodations: Mapped[str] = mapped_column(
+        Text, nullable=False, default="[]", server_default="[]"
+    )
 
 
 class EmbeddingRow(Base):
@@ -86,7 +90,8 @@ class AttemptRow(Base):
 
 
 class FrameRow(Base):
-    """One recorded frame: when it was captured and which alert codes it raised (no pixels)."""
+    """One recorded frame: when it was captured, which alert codes it raised and where the
+    primary face pointed (no pixels)."""
 
     __tablename__ = "attempt_frames"
     __table_args__ = (UniqueConstraint("attempt_id", "seq", name="attempt_frames_seq"),)
@@ -99,6 +104,11 @@ class FrameRow(Base):
     captured_at: Mapped[float] = mapped_column(Float, nullable=False)
     received_at: Mapped[float] = mapped_column(Float, nullable=False)
     codes: Mapped[str] = mapped_column(Text, nullable=False)  # JSON {code: [severity, conf]}
+    # The primary face's angles (proctor.geometry.neutral): measurements, never pixels.
+    head_yaw_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    head_pitch_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    gaze_yaw_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    gaze_pitch_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class IncidentRow(Base):

@@ -9,8 +9,10 @@ current backend's vectors.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from proctor.accommodations import normalise
 from proctor.errors import InvalidStudentError, StudentExistsError, StudentNotFoundError
 from proctor.gallery import Gallery
 from proctor.store.db import Database
@@ -33,6 +36,7 @@ class Student:
     created_at: str
     updated_at: str
     face_count: int
+    accommodations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,10 @@ class StudentStore:
         embeddings: list[np.ndarray],
         model: str,
         sources: list[str] | None = None,
+        accommodations: Iterable[str] = (),
     ) -> Student:
         self.rules.check(student_id, name)
+        listed = _encode(normalise(accommodations))
         with self.db.write() as session:
             now = _now()
             # Insert-if-absent rather than look-then-insert: on PostgreSQL two concurrent
@@ -76,7 +82,11 @@ class StudentStore:
             # a unique violation; this way it waits for the first and inserts nothing.
             inserted = session.execute(
                 self.db.insert_ignoring_duplicates(StudentRow.__table__).values(
-                    student_id=student_id, name=name.strip(), created_at=now, updated_at=now
+                    student_id=student_id,
+                    name=name.strip(),
+                    created_at=now,
+                    updated_at=now,
+                    accommodations=listed,
                 )
             )
             if not inserted.rowcount:
@@ -101,6 +111,32 @@ class StudentStore:
             row.updated_at = now
             self._add_embeddings(session, student_id, embeddings, model, sources, now)
         return self.get(student_id)
+
+    def set_accommodations(self, student_id: str, accommodations: Iterable[str]) -> Student:
+        """Replace the student's accommodations (known names, each once) in one statement.
+
+        The gallery counter does not move: accommodations are no part of the gallery, and are
+        read from the store for every claimed frame (``accommodations``)."""
+        listed = _encode(normalise(accommodations))
+        with self.db.write() as session:
+            changed = session.execute(
+                update(StudentRow)
+                .where(StudentRow.student_id == student_id)
+                .values(accommodations=listed, updated_at=_now())
+            )
+            if not changed.rowcount:
+                raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
+        return self.get(student_id)
+
+    def accommodations(self, student_id: str) -> tuple[str, ...]:
+        """The student's accommodations: one primary-key read, made for every claimed frame."""
+        with self.db.read() as session:
+            listed = session.scalar(
+                select(StudentRow.accommodations).where(StudentRow.student_id == student_id)
+            )
+        if listed is None:
+            raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
+        return _decode(listed)
 
     def delete(self, student_id: str) -> None:
         """Remove the student and every embedding of theirs."""
@@ -194,6 +230,7 @@ class StudentStore:
                 StudentRow.created_at,
                 StudentRow.updated_at,
                 func.count(EmbeddingRow.id),
+                StudentRow.accommodations,
             )
             .outerjoin(EmbeddingRow, EmbeddingRow.student_id == StudentRow.student_id)
             .group_by(StudentRow.student_id)
@@ -202,7 +239,16 @@ class StudentStore:
         if student_id is not None:
             query = query.where(StudentRow.student_id == student_id)
         with self.db.read() as session:
-            return [Student(*row) for row in session.execute(query).all()]
+            rows = session.execute(query).all()
+        return [Student(*row[:-1], accommodations=_decode(row[-1])) for row in rows]
+
+
+def _encode(accommodations: tuple[str, ...]) -> str:
+    return json.dumps(list(accommodations))
+
+
+def _decode(listed: str) -> tuple[str, ...]:
+    return tuple(json.loads(listed))
 
 
 def _bump(session: Session) -> None:

@@ -9,12 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proctor.analyzers.base import Claim, FrameContext
-from proctor.analyzers.face_mesh import FaceMeshResult
-from proctor.analyzers.head_pose import HeadPoseAnalyzer
-from proctor.eval.pose import mirrored, rotated
-from proctor.frame import make_frame
-from proctor.geometry.pose import HeadPose, pose_from_matrix, rotation_matrix
+from proctor.analyzers.gaze import GazeResult
+from proctor.analyzers.head_pose import HeadPoseResult
+from proctor.eval.pose import camera_turned, mirrored, rotated
+from proctor.geometry.pose import HeadPose, pose_from_matrix, ray_rotation, rotation_matrix
 from proctor.pipeline import Pipeline
 from tests.analyzers.mesh_pipeline import (
     analyze,
@@ -23,8 +21,8 @@ from tests.analyzers.mesh_pipeline import (
     headpose_label,
     mesh_pipeline,
     report_units,
+    run,
 )
-from tests.conftest import NOBODY
 
 FRONTAL = ("person02146+0+0.jpg", "person03146+0+0.jpg")
 #: Pointing'04 person03 facing pan -60 (toward the image's right: the student's left) / +60.
@@ -32,6 +30,8 @@ FRONTAL = ("person02146+0+0.jpg", "person03146+0+0.jpg")
 #: images by id): none of the alert limits or the reference face was chosen on them.
 TURNED_LEFT, TURNED_RIGHT = "person03142+0-60.jpg", "person03150+0+60.jpg"
 LOOKING_DOWN, LOOKING_UP = "person03107-60+0.jpg", "person03185+60+0.jpg"
+#: Full profiles (pan 90) of person02, which the face mesh does not take for faces.
+FAR_LEFT, FAR_RIGHT = "person02140+0-90.jpg", "person02152+0+90.jpg"
 #: The report split's AFLW2000-3D faces with moderate, continuous labels (|yaw| <= 50).
 AFLW = (
     "aflw2000_image00408.jpg",
@@ -124,22 +124,70 @@ def test_agrees_with_aflw2000_labels(pipeline: Pipeline, eval_dir: Path, name: s
     assert roll == pytest.approx(label["roll"], abs=6)
 
 
-def test_visible_but_unmeasurable_face_counts_as_turned(eval_dir: Path) -> None:
-    analyzer = mesh_pipeline().get("head_pose")
-    assert isinstance(analyzer, HeadPoseAnalyzer)
-    frame = make_frame(headpose_image(eval_dir, FRONTAL[0]), 1280)
+def covered(eval_dir: Path, name: str) -> np.ndarray:
+    """The image with a black bar over the lower 70 % of the dataset's face box (nose, mouth
+    and chin; the eyes stay visible): the detector still finds the face, the mesh does not."""
+    image = headpose_image(eval_dir, name).copy()
+    x, y, w, h = headpose_label(eval_dir, name)["face_box_xywh"]
+    image[int(y + 0.3 * h) : y + h + 10, max(x - 10, 0) : x + w + 10] = 0
+    return image
 
-    def context(meshes: list) -> FrameContext:
-        return FrameContext(frame, Claim(), NOBODY, results={"face_mesh": FaceMeshResult(meshes)})
 
-    result = analyzer.analyze(context([None]))
-    assert [a.code for a in result.alerts] == ["HEAD_TURNED"]
-    assert result.response_fields(frame) == {"head_pose": None, "headpose_alert": True}
-    assert analyzer.analyze(context([])).alerts == []
+@pytest.mark.parametrize("name", FRONTAL)
+def test_a_covered_face_raises_face_occluded_not_head_turned(
+    pipeline: Pipeline, eval_dir: Path, name: str
+) -> None:
+    response = analyze(pipeline, covered(eval_dir, name))
+    assert len(response.faces) == 1 and response.faces[0].mesh_score is None
+    assert codes(response) & {"HEAD_TURNED", "LOOKING_DOWN", "LOOKING_UP", "FACE_OCCLUDED"} == {
+        "FACE_OCCLUDED"
+    }
+    assert not response.headpose_alert
+    assert response.head_pose is not None and response.head_pose.source == "landmarks"
+    alert = next(a for a in response.alerts if a.code == "FACE_OCCLUDED")
+    assert alert.severity == "low" and "covered" in alert.message
+
+
+@pytest.mark.parametrize(("name", "side"), [(FAR_LEFT, 1), (FAR_RIGHT, -1)])
+def test_a_profile_the_mesh_cannot_read_is_turned_by_its_five_landmarks(
+    pipeline: Pipeline, eval_dir: Path, name: str, side: int
+) -> None:
+    response = analyze(pipeline, headpose_image(eval_dir, name))
+    assert response.faces[0].mesh_score is None
+    assert response.head_pose is not None and response.head_pose.source == "landmarks"
+    assert side * response.head_pose.yaw_deg > 45
+    assert "HEAD_TURNED" in codes(response) and "FACE_OCCLUDED" not in codes(response)
+    assert response.headpose_alert and response.gaze is None
 
 
 def test_every_image_here_is_from_the_report_split(eval_dir: Path) -> None:
     labels = json.loads((eval_dir / "headpose" / "labels.json").read_text())
-    units = {labels[n]["subject"] or n for n in (*FRONTAL, TURNED_LEFT, TURNED_RIGHT, *AFLW)}
+    units = {
+        labels[n]["subject"] or n
+        for n in (*FRONTAL, TURNED_LEFT, TURNED_RIGHT, FAR_LEFT, FAR_RIGHT, *AFLW)
+    }
     units |= {labels[n]["subject"] for n in (LOOKING_DOWN, LOOKING_UP)}
     assert units <= report_units(eval_dir)
+
+
+@pytest.mark.parametrize(("right", "down"), [(20.0, 0.0), (-25.0, 0.0), (0.0, 20.0)])
+def test_a_face_off_centre_looking_into_the_camera_reads_as_facing_it(
+    pipeline: Pipeline, eval_dir: Path, right: float, down: float
+) -> None:
+    # The same frontal face seen by the camera turned about its own centre (exact for a
+    # camera rotation): off to one side, or high in the frame as under a laptop camera.
+    image = headpose_image(eval_dir, FRONTAL[1])
+    centred = run(pipeline, camera_turned(image, 0.0, 0.0, 60.0))
+    moved = run(pipeline, camera_turned(image, right, down, 60.0))
+    before = centred.result("head_pose", HeadPoseResult).primary
+    after = moved.result("head_pose", HeadPoseResult).primary
+    assert before is not None and after is not None
+    # About the optical axis the face now reads turned toward the middle of the frame...
+    optical = pose_from_matrix(ray_rotation(after.position_mm) @ rotation_matrix(after.angles))
+    assert abs(optical.yaw_deg - before.angles.yaw_deg) > 0.6 * abs(right)
+    assert abs(optical.pitch_deg - before.angles.pitch_deg) > 0.6 * down
+    # ...relative to the line to the face it reads as it did in the middle, alert-free.
+    assert after.angles.yaw_deg == pytest.approx(before.angles.yaw_deg, abs=4)
+    assert after.angles.pitch_deg == pytest.approx(before.angles.pitch_deg, abs=4)
+    assert not moved.result("head_pose", HeadPoseResult).alerts
+    assert not {a.code for a in moved.result("gaze", GazeResult).alerts} & {"GAZE_AWAY"}

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from proctor.analyzers.face_mesh import FaceMeshResult
+from proctor.analyzers.head_pose import HeadPoseResult
+from proctor.analyzers.mouth import MouthResult
+from proctor.geometry.mouth import mouth_open_ratio
 from proctor.pipeline import Pipeline
-from tests.analyzers.mesh_pipeline import analyze, codes, headpose_image, mesh_pipeline
+from tests.analyzers.mesh_pipeline import analyze, codes, headpose_image, mesh_pipeline, run
 from tests.helpers import in_webcam_frame, photo
 
 CLOSED = ("person04146+0+0.jpg", "person05246+0+0.jpg")
@@ -54,3 +58,22 @@ def test_threshold_is_a_setting(identities_dir: Path) -> None:
     strict = mesh_pipeline(mouth={"open_ratio": 0.6})
     response = analyze(strict, photo(identities_dir, *OPEN[0]))
     assert response.mouth_open is False and "MOUTH_OPEN" not in codes(response)
+
+
+#: Closed mouths of report-split persons turned far (pan 75 / 90): the image ratio grows as
+#: the mouth's width shortens with the turn (0.23 and 0.13 here, 0.007-0.025 frontal).
+TURNED_CLOSED = ("person02141+0-75.jpg", "person03140+0-90.jpg")
+
+
+@pytest.mark.parametrize("name", TURNED_CLOSED)
+def test_a_turned_closed_mouth_is_corrected_back_toward_closed(
+    pipeline: Pipeline, eval_dir: Path, name: str
+) -> None:
+    ctx = run(pipeline, headpose_image(eval_dir, name))
+    face = ctx.result("face_mesh", FaceMeshResult).primary
+    pose = ctx.result("head_pose", HeadPoseResult).primary
+    assert face is not None and pose is not None and abs(pose.angles.yaw_deg) > 45
+    image_ratio = mouth_open_ratio(face.mesh)
+    reported = ctx.result("mouth", MouthResult).ratios[0]
+    assert reported is not None
+    assert image_ratio > 0.1 and reported < 0.65 * image_ratio and reported < 0.1

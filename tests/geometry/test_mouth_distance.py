@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from proctor.geometry.distance import distance_cm
-from proctor.geometry.mouth import mouth_open_ratio
+from proctor.geometry.mouth import mouth_open_ratio, pose_corrected
+from proctor.geometry.pose import HeadPose
 from proctor.models.landmarks import topology
 
 
@@ -25,6 +26,15 @@ def test_mouth_ratio() -> None:
     assert mouth_open_ratio(mesh_with_mouth(0.0, 50.0)) == pytest.approx(0.0)
     assert mouth_open_ratio(mesh_with_mouth(20.0, 50.0)) == pytest.approx(0.4)
     assert mouth_open_ratio(mesh_with_mouth(20.0, 50.0, scale=3.0)) == pytest.approx(0.4)
+
+
+def test_pose_correction_undoes_the_turns_foreshortening() -> None:
+    # A mouth 50 wide seen turned by 60 deg is 25 wide in the image; the gap is unchanged.
+    turned = mouth_open_ratio(mesh_with_mouth(10.0, 25.0))
+    assert turned == pytest.approx(0.4)
+    assert pose_corrected(turned, HeadPose(60.0, 0.0, 0.0)) == pytest.approx(0.2)
+    assert pose_corrected(turned, HeadPose(-60.0, 0.0, 0.0)) == pytest.approx(0.2)
+    assert pose_corrected(0.3, HeadPose(0.0, 25.0, 10.0)) == pytest.approx(0.3)
 
 
 def test_distance_is_inverse_to_apparent_size() -> None:

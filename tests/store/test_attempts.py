@@ -14,6 +14,7 @@ from proctor.errors import (
     AttemptNotFoundError,
     IncidentNotFoundError,
 )
+from proctor.geometry.neutral import Bearing
 from proctor.services import scoring
 from proctor.settings import Settings
 from proctor.store.attempts import AttemptStore, EvidenceFile, FrameIn
@@ -206,3 +207,16 @@ def test_concurrent_evidence_of_one_incident_keeps_one_file_per_kind(store: Atte
     assert errors == []
     (kept,) = store.evidence("a1", incident.id)
     assert sorted([p for p in replaced if p is not None] + [kept.path]) == sorted(paths)
+
+
+def test_first_bearings_are_the_measured_frames_in_capture_order(store: AttemptStore) -> None:
+    # Sent out of order, one frame without a face: the first two measured by capture time.
+    store.record(frame(2, bearing=Bearing(3.0, -12.0, 1.0, -20.0)))
+    store.record(frame(0, bearing=Bearing(1.0, -10.0, None, None)))
+    store.record(frame(1))  # no face measured
+    store.record(frame(3, bearing=Bearing(40.0, 0.0, 40.0, 0.0)))
+    assert store.first_bearings("a1", 2) == [
+        Bearing(1.0, -10.0, None, None),
+        Bearing(3.0, -12.0, 1.0, -20.0),
+    ]
+    assert store.first_bearings("never-started", 2) == []

@@ -5,6 +5,7 @@ verdict is then recorded in that attempt and the response says what it did there
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -58,17 +59,21 @@ def _blank(value: str | None) -> str | None:
 def claim_for(
     services: Services, gallery: Gallery, student_id: str | None, exam_id: str | None
 ) -> Claim:
-    """The request's claim, blanks as absent; an unknown student is a 404, one enrolled only
-    under another embedder a 409, before any work is done."""
+    """The request's claim, blanks as absent, with the claimed student's accommodations; an
+    unknown student is a 404, one enrolled only under another embedder a 409, before any work
+    is done. Without a student_id no accommodation applies: a face the identity analyzer
+    recognises 1:N is a guess, and a guess must not relax the rules."""
     student_id, exam_id = _blank(student_id), _blank(exam_id)
-    if student_id is not None and student_id not in gallery:
+    if student_id is None:
+        return Claim(None, exam_id)
+    if student_id not in gallery:
         if not services.students.exists(student_id):
             raise StudentNotFoundError(f"student {student_id!r} is not enrolled")
         raise NotEnrolledForModelError(
             f"student {student_id!r} has no face embeddings for the current model "
             f"{gallery.model!r}; re-enroll them (POST /students/{student_id}/faces)"
         )
-    return Claim(student_id, exam_id)
+    return Claim(student_id, exam_id, frozenset(services.students.accommodations(student_id)))
 
 
 def parse_captured_at(value: str | float | None) -> float | None:
@@ -124,6 +129,8 @@ def verdict(
     gallery: Gallery,
     meta: FrameMeta | None,
 ) -> AnalyzeResponse:
+    if meta is not None:  # judged from the student's own neutral pose in this attempt
+        claim = replace(claim, neutral=services.attempts.neutral(meta.attempt_id))
     with services.admission.slot():
         analysis = services.pipeline.analyze(data, claim, gallery)
     metrics.observe_analysis(analysis.response.timings_ms)

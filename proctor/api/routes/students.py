@@ -1,4 +1,4 @@
-"""Enrolled students: create with photos, list, read, delete, add photos."""
+"""Enrolled students: create with photos, list, read, delete, add photos, set accommodations."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 
+from proctor.accommodations import normalise
 from proctor.api.access import ACCESS_RESPONSES, AdminAccess
 from proctor.api.deps import ServicesDep
-from proctor.api.schemas import Message, StudentPublic, StudentsPublic
+from proctor.api.schemas import (
+    ACCOMMODATIONS_HELP,
+    AccommodationsRequest,
+    Message,
+    StudentPublic,
+    StudentsPublic,
+)
 from proctor.enrollment import EnrollmentImage
 from proctor.errors import EnrollmentImageError, StudentNotFoundError
 from proctor.frame import check_content_type
@@ -51,7 +58,8 @@ def _embed(services: Services, uploads: list[UploadFile], from_id_card: bool = F
     responses={
         409: {"description": "Already enrolled"},
         422: {
-            "description": "Bad id or name, or an image does not show exactly one face (with "
+            "description": "Bad id or name (invalid_student), an unknown accommodation "
+            "(invalid_accommodation), or an image does not show exactly one face (with "
             "from_id_card: no card portrait; the message names the stage)"
         },
     },
@@ -62,8 +70,13 @@ def create_student(
     name: Annotated[str, Form()],
     images: Images,
     from_id_card: Annotated[bool, Form(description=FROM_ID_CARD_HELP)] = False,
+    accommodations: Annotated[
+        str | None, Form(description=f"Comma-separated. {ACCOMMODATIONS_HELP}")
+    ] = None,
 ) -> StudentPublic:
     services.students.rules.check(student_id, name)
+    # Checked before the photos are embedded, so a typo costs no model time.
+    names = normalise((accommodations or "").split(","))
     embeddings = _embed(services, images, from_id_card)
     student = services.students.create(
         student_id,
@@ -71,6 +84,7 @@ def create_student(
         embeddings,
         services.enroller.model,
         [upload.filename or "" for upload in images],
+        names,
     )
     return _public(student)
 
@@ -107,6 +121,22 @@ def add_faces(services: ServicesDep, student_id: str, images: Images) -> Student
             [upload.filename or "" for upload in images],
         )
     )
+
+
+@router.put(
+    "/{student_id}/accommodations",
+    response_model=StudentPublic,
+    responses={
+        404: {"description": "Not enrolled"},
+        422: {"description": "An unknown accommodation (invalid_accommodation)"},
+    },
+)
+def set_accommodations(
+    services: ServicesDep, student_id: str, body: AccommodationsRequest
+) -> StudentPublic:
+    """Replace the student's accommodations; frames claiming them from now on apply the new
+    set (their alerts move to suppressed_alerts, their measurements stay)."""
+    return _public(services.students.set_accommodations(student_id, body.accommodations))
 
 
 @router.delete(

