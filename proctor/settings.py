@@ -491,7 +491,7 @@ DEFAULT_INCIDENT_RULES: dict[str, IncidentRule] = {
     # FACE_OCCLUDED was split from it, at a smaller weight (a covered face blocks the checks,
     # it is no evidence of looking away).
     "FACE_OCCLUDED": _rule(2, 4, 20, 10, 1.0, 0.3, 30),
-    "GAZE_AWAY": _rule(11, 11, 20, 10, 1.0, 0.4, 30),
+    "GAZE_AWAY": _rule(8, 8, 20, 10, 1.0, 0.4, 30),
     "LOOKING_DOWN": _rule(11, 11, 20, 10, 1.0, 0.3, 30),
     "LOOKING_UP": _rule(11, 11, 20, 10, 1.0, 0.15, 60),
     "EYES_CLOSED": _rule(5, 5, 10, 10, 1.0, 0.15, 60),

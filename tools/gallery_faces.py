@@ -56,17 +56,16 @@ BURST_S = 10.0
 DHASH_BITS = 1
 
 
-def git_dir(repository: str) -> Path:
-    """The snapshot's git directory under the mirror (bare or with ``.git``)."""
-    root = MIRROR / repository.replace("/", "+") / "repo"
+def git_dir(repository: str, mirror: Path = MIRROR) -> Path:
+    """The snapshot's git directory under ``mirror`` (bare or with ``.git``)."""
+    root = mirror / repository.replace("/", "+") / "repo"
     return root / ".git" if (root / ".git").is_dir() else root
 
 
-def files(repository: str, commit: str, prefix: str) -> dict[str, str]:
+def files(git: Path, commit: str, prefix: str) -> dict[str, str]:
     """``{path: blob id}`` of the JPEGs under ``prefix`` (everywhere when empty) at ``commit``."""
     listing = subprocess.run(
-        ["git", "--git-dir", str(git_dir(repository)), "ls-tree", "-r", commit]
-        + ([prefix] if prefix else []),
+        ["git", "--git-dir", str(git), "ls-tree", "-r", commit] + ([prefix] if prefix else []),
         check=True,
         capture_output=True,
         text=True,
@@ -79,9 +78,9 @@ def files(repository: str, commit: str, prefix: str) -> dict[str, str]:
     return out
 
 
-def blob(repository: str, blob_id: str) -> bytes:
+def blob(git: Path, blob_id: str) -> bytes:
     return subprocess.run(
-        ["git", "--git-dir", str(git_dir(repository)), "cat-file", "blob", blob_id],
+        ["git", "--git-dir", str(git), "cat-file", "blob", blob_id],
         check=True,
         capture_output=True,
     ).stdout
@@ -103,10 +102,10 @@ def decode(data: bytes) -> np.ndarray | None:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
-def extract_lfw(out: Path, eval_dir: Path) -> dict:
+def extract_lfw(out: Path, eval_dir: Path, git: Path) -> dict:
     enrolled = {p.name for p in (eval_dir / "faces" / "identities").iterdir() if p.is_dir()}
     by_name: dict[str, str] = {}
-    for path, blob_id in files(LFW["repository"], LFW["commit"], "").items():
+    for path, blob_id in files(git, LFW["commit"], "").items():
         name = Path(path).name
         if LFW_NAME.match(name):
             by_name.setdefault(name, blob_id)
@@ -117,7 +116,7 @@ def extract_lfw(out: Path, eval_dir: Path) -> dict:
             continue
         target = out / "lfw" / person / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob(LFW["repository"], blob_id))
+        target.write_bytes(blob(git, blob_id))
         kept += 1
         people.add(person)
     return {
@@ -129,7 +128,7 @@ def extract_lfw(out: Path, eval_dir: Path) -> dict:
     }
 
 
-def extract_utk(out: Path, eval_dir: Path) -> dict:
+def extract_utk(out: Path, eval_dir: Path, git: Path) -> dict:
     labels = json.loads((eval_dir / "fairness" / "detection" / "labels.json").read_text())
     probe_hashes = []
     probe_times: dict[tuple[str, str], list[float]] = {}
@@ -144,7 +143,7 @@ def extract_utk(out: Path, eval_dir: Path) -> dict:
     dropped = {"in the fairness set": 0, "under 16": 0, "rule a (dHash)": 0, "rule b (burst)": 0}
     dropped["unreadable"] = 0
     kept = 0
-    for path, blob_id in sorted(files(UTK["repository"], UTK["commit"], "data/images/").items()):
+    for path, blob_id in sorted(files(git, UTK["commit"], "data/images/").items()):
         name = Path(path).name
         found = UTK_NAME.match(name)
         if name in labels:
@@ -153,7 +152,7 @@ def extract_utk(out: Path, eval_dir: Path) -> dict:
         if found is None or int(found.group(1)) < MIN_AGE:
             dropped["under 16"] += 1
             continue
-        data = blob(UTK["repository"], blob_id)
+        data = blob(git, blob_id)
         image = decode(data)
         if image is None:
             dropped["unreadable"] += 1
@@ -176,14 +175,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.gallery_faces", description=__doc__)
     parser.add_argument("out", type=Path, help="folder to write (outside the repository)")
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    parser.add_argument(
+        "--mirror", type=Path, default=MIRROR, help="where the fetched snapshots are"
+    )
     args = parser.parse_args(argv)
     for source in (LFW, UTK):
-        if not git_dir(source["repository"]).exists():
-            print(f"snapshot of {source['repository']} not found under {MIRROR}", file=sys.stderr)
+        if not git_dir(source["repository"], args.mirror).exists():
+            print(
+                f"snapshot of {source['repository']} not found under {args.mirror}", file=sys.stderr
+            )
             return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    provenance = {"lfw": extract_lfw(args.out, args.eval_dir)}
-    provenance["utkface"] = extract_utk(args.out, args.eval_dir)
+    provenance = {
+        "lfw": extract_lfw(args.out, args.eval_dir, git_dir(LFW["repository"], args.mirror)),
+        "utkface": extract_utk(args.out, args.eval_dir, git_dir(UTK["repository"], args.mirror)),
+    }
     (args.out / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2) + "\n")
     print(json.dumps(provenance, indent=2))
     return 0

@@ -37,11 +37,11 @@ DEFAULT_THRESHOLDS: dict[str, float] = {"mobilefacenet": 0.29, "sface": 0.38}
 
 #: 1:N (no claim): each embedder's impostor score tail, ``(a, b)`` with the cosine that a
 #: share p of impostor comparisons reach ``t(p) = a + b * log10(1 / p)``, fitted by
-#: ``python -m proctor.eval fairness --part identity`` on the tune split (the highest group's
-#: tail; rule in docs/accuracy.md).
+#: ``python -m proctor.eval fairness --part identity --gallery-dir ...`` on the tune split
+#: (the highest group's tail; rule in docs/accuracy.md).
 IDENTIFY_TAILS: dict[str, tuple[float, float]] = {
-    "mobilefacenet": (0.037, 0.083),
-    "sface": (0.055, 0.105),
+    "mobilefacenet": (0.036, 0.077),
+    "sface": (0.087, 0.084),
 }
 
 
@@ -141,7 +141,7 @@ class IdentityAnalyzer(Analyzer):
         best = int(row.argmax())
         score = round(float(row[best]), 4)
         second = float(np.partition(row, -2)[-2]) if len(row) > 1 else -math.inf
-        if score < threshold or float(row[best]) - second < self.margin:
+        if float(row[best]) < threshold or float(row[best]) - second < self.margin:
             return Match(None, None, score)
         return Match(gallery.student_ids[best], gallery.names[best], score)
 

@@ -191,6 +191,10 @@ class Health(BaseModel):
         "unavailable (only while nobody is enrolled under it)."
     )
     identity_threshold: float | None
+    identify_threshold: float | None = Field(
+        description="The 1:N threshold (frames without student_id) for the gallery enrolled "
+        "now: it grows with the enrolled photos (identity.identify_target_fpir)."
+    )
     permissive_only: bool
     students: int
     admission: AdmissionHealth

@@ -1,14 +1,15 @@
 """``python -m proctor.eval fairness``: does proctor fail some students more than others?
 
-One command, three parts, each its own module (so each can be read and rerun alone with
-``--part``):
+One command, three parts, each its own module and its own block in docs/accuracy.md and the
+README (so each can be rerun and rewritten alone with ``--part``):
 
 * ``detection``: face found per perceived group under webcam conditions (dim, backlit,
   small, blurred, compressed), with and without the enhanced retry before NO_FACE
   (``proctor.eval.fairness_detection``);
 * ``identity``: false accepts per group at the global threshold and their spread, the
   remedy tried, and 1:N false identifications against galleries of 100 / 1,000 / 10,000
-  (``proctor.eval.fairness_identity``);
+  (``proctor.eval.fairness_identity``; more gallery faces with ``--gallery-dir``, made by
+  ``python -m tools.gallery_faces``);
 * ``alerts``: how often a student alone, facing the screen, nothing banned, gets any alert,
   per group (``proctor.eval.fairness_alerts``).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from proctor.eval.cli import EvalReport, eval_main
@@ -31,38 +33,48 @@ PARTS: dict[str, str] = {
     "identity": "proctor.eval.fairness_identity",
     "alerts": "proctor.eval.fairness_alerts",
 }
+TITLES = {
+    "detection": "Fairness: faces found per group",
+    "identity": "Fairness: identity per group",
+    "alerts": "Fairness: clean-frame alerts per group",
+}
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--part",
-        choices=list(PARTS),
-        action="append",
-        help="run only this part (repeatable); --write needs every part",
+        "--part", choices=list(PARTS), action="append", help="run only this part (repeatable)"
     )
     parser.add_argument(
         "--gallery-dir",
         type=Path,
         default=None,
-        help="more faces to pad the 1:N galleries with (see tools/gallery_faces.py); "
+        help="more faces to pad the 1:N galleries with (python -m tools.gallery_faces); "
         "default: $PROCTOR_EVAL_GALLERY_DIR, else only the eval folder's faces",
     )
 
 
-def run(args: argparse.Namespace) -> EvalReport:
-    chosen = args.part or list(PARTS)
-    if args.write and set(chosen) != set(PARTS):
-        raise SystemExit("--write replaces the whole fairness block: run every part")
-    reports = [importlib.import_module(PARTS[name]).section(args) for name in chosen]
-    summary = [
-        "**Fairness** ([details](docs/accuracy.md#fairness)):",
-        "",
-        "| figure | split | value (95% interval) |",
-        "|---|---|---|",
-        *(r.summary for r in reports if r.summary),
-    ]
-    return EvalReport("\n\n".join(r.details for r in reports), "\n".join(summary))
+def _with_header(name: str) -> Callable[[argparse.Namespace], EvalReport]:
+    """The part's section, its summary rows under their own README table header."""
+
+    def run(args: argparse.Namespace) -> EvalReport:
+        report = importlib.import_module(PARTS[name]).section(args)
+        summary = [
+            f"**{TITLES[name]}** ([details](docs/accuracy.md#fairness)):",
+            "",
+            "| figure | split | value (95% interval) |",
+            "|---|---|---|",
+            report.summary,
+        ]
+        return EvalReport(report.details, "\n".join(summary))
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
-    return eval_main("fairness", run, argv, __doc__, _options)
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--part", choices=list(PARTS), action="append")
+    chosen = chooser.parse_known_args(argv)[0].part or list(PARTS)
+    status = 0
+    for name in chosen:
+        status |= eval_main(f"fairness-{name}", _with_header(name), argv, __doc__, _options)
+    return status

@@ -29,9 +29,10 @@ TAIL = IDENTIFY_TAILS["sface"]
 ONE_TO_ONE = DEFAULT_THRESHOLDS["sface"]
 
 
-def test_the_1n_threshold_is_the_1to1_one_for_small_galleries() -> None:
-    assert identify_threshold(ONE_TO_ONE, TAIL, 1, 0.01) == ONE_TO_ONE
-    assert identify_threshold(ONE_TO_ONE, TAIL, 10, 0.01) == ONE_TO_ONE
+def test_the_1n_threshold_is_never_below_the_1to1_one() -> None:
+    low = (0.0, 0.05)  # a rule that would fall below the 1:1 threshold for small galleries
+    assert identify_threshold(ONE_TO_ONE, low, 1, 0.01) == ONE_TO_ONE
+    assert identify_threshold(ONE_TO_ONE, low, 10, 0.01) == ONE_TO_ONE
     assert identify_threshold(ONE_TO_ONE, TAIL, 0, 0.01) == ONE_TO_ONE
     assert identify_threshold(ONE_TO_ONE, None, 10_000, 0.01) == ONE_TO_ONE  # no fitted tail
 

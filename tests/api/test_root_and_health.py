@@ -35,6 +35,8 @@ def test_health_reports_analyzers_models_and_licences(client: TestClient) -> Non
     detector = models[analyzers["faces"]["models"][0]]
     assert detector["loaded"] and len(detector["sha256"]) == 12 and detector["license"]
     assert health["identity_threshold"] > 0
+    # Nobody enrolled: 1:N holds to the 1:1 threshold until the gallery grows.
+    assert health["identify_threshold"] == health["identity_threshold"]
 
 
 def test_cors_allows_a_page_opened_from_disk(client: TestClient) -> None:

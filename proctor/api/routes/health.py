@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from proctor import __version__
 from proctor.analyzers.identity import IdentityAnalyzer
 from proctor.api.access import ACCESS_MODES
-from proctor.api.deps import ServicesDep
+from proctor.api.deps import GalleryDep, ServicesDep
 from proctor.api.schemas import (
     AccessHealth,
     AdmissionHealth,
@@ -21,7 +21,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health)
-def health(services: ServicesDep) -> Health:
+def health(services: ServicesDep, gallery: GalleryDep) -> Health:
     pipeline = services.pipeline
     loaded = services.registry.loaded()
     errors = services.registry.errors()
@@ -63,6 +63,9 @@ def health(services: ServicesDep) -> Health:
         face_embedder=services.settings.face_embedder,
         face_embedder_reason=services.embedder_reason,
         identity_threshold=identity.threshold if isinstance(identity, IdentityAnalyzer) else None,
+        identify_threshold=(
+            identity.identify_threshold(gallery) if isinstance(identity, IdentityAnalyzer) else None
+        ),
         permissive_only=services.settings.permissive_only,
         students=services.students.count(),
         admission=AdmissionHealth(workers=gate.workers, queue=gate.queue, admitted=gate.admitted),
