@@ -94,7 +94,12 @@ class FrameRow(Base):
     primary face pointed (no pixels)."""
 
     __tablename__ = "attempt_frames"
-    __table_args__ = (UniqueConstraint("attempt_id", "seq", name="attempt_frames_seq"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "seq", name="attempt_frames_seq"),
+        # Every frame of an attempt reads its first measured frames (the neutral pose): in
+        # capture order without sorting the attempt's frames.
+        Index("attempt_frames_by_capture", "attempt_id", "captured_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     attempt_id: Mapped[str] = mapped_column(
