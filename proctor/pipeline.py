@@ -64,6 +64,7 @@ class AnalyzerStatus:
     requires: tuple[str, ...]
     models: list[str]
     error: str | None = None
+    missing_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,14 @@ class Pipeline:
             log.warning("analyzer %s unavailable: %s", name, exc)
             return AnalyzerStatus(name, True, False, cls.requires, [], str(exc))
         self.analyzers[name] = analyzer
-        return AnalyzerStatus(name, True, True, cls.requires, cls.models(self.settings))
+        return AnalyzerStatus(
+            name,
+            True,
+            True,
+            cls.requires,
+            cls.models(self.settings),
+            missing_parts=tuple(analyzer.missing_parts()),
+        )
 
     def get(self, name: str) -> Analyzer | None:
         return self.analyzers.get(name)

@@ -26,7 +26,8 @@ class Alert(BaseModel):
     confidence: float | None = Field(
         None,
         description="Detector confidence behind the alert, 0..1, where a detector decided it "
-        "(BANNED_OBJECT: the most confident banned object; MULTIPLE_FACES / MULTIPLE_PEOPLE: "
+        "(BANNED_OBJECT: the most confident banned object, a verified phone by its verifier "
+        "score; MULTIPLE_FACES / MULTIPLE_PEOPLE: "
         "the least confident of the two most confident faces or people); null for measured "
         "conditions (angles, ratios, distances, identity).",
     )
@@ -191,12 +192,43 @@ class FaceOut(BaseModel):
     distance_source: Literal["iris", "face"] | None = None
 
 
+class PhoneEvidence(BaseModel):
+    """Why a box was reported as a phone, for the reviewer to weigh."""
+
+    detector_label: str = Field(
+        examples=["remote"],
+        description="What the object detector called the box (a phone held from the back "
+        "is often a 'remote' to it; the verifier decides).",
+    )
+    detector_score: float = Field(description="The object detector's confidence, 0..1.")
+    verifier_score: float | None = Field(
+        None,
+        description="The phone verifier's probability that the crop shows a phone, 0..1; "
+        "null when the verifier is off or its model is missing (the detector decided).",
+    )
+    held: bool | None = Field(
+        None,
+        description="A hand touches the phone; null when the hand model is off or missing.",
+    )
+    look: Literal["frame", "second_look"] = Field(
+        description="Found on the whole frame or on the second look at the region around "
+        "and below the student's face."
+    )
+
+
 class DetectedObject(BaseModel):
     """One banned object or person the object detector found, most confident first."""
 
     label: str = Field(examples=["cell phone"], description="Detector class name (COCO).")
     confidence: float = Field(description="Detector confidence, 0..1.")
     box: Box
+    verifier_score: float | None = Field(
+        None,
+        description="Cell phones only: the phone verifier's score, 0..1 (null: not verified).",
+    )
+    evidence: PhoneEvidence | None = Field(
+        None, description="Cell phones only: why the box was reported as a phone."
+    )
 
 
 class ImageInfo(BaseModel):

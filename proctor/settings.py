@@ -219,6 +219,37 @@ class ObjectsSettings(Section):
         "person (a raised arm is often a faceless low-confidence 'person'). Default: the "
         "detector's value chosen by `python -m proctor.eval objects`.",
     )
+    second_look: bool = Field(
+        False,
+        description="Run the detector a second time on the region around and below the "
+        "student's face, where a held-up phone is larger (about doubles the detector's time). "
+        "Off by default: with the verifier its recall tied the frame alone's on the tune "
+        "split (`python -m tools.train_phone_verifier`), so the cheaper one is kept.",
+    )
+    phone_verifier: bool = Field(
+        True,
+        description="Decide 'cell phone' with the phone verifier (a classifier over crops of "
+        "the detector's phone and remote boxes) instead of the detector's phone score alone.",
+    )
+    phone_floor: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Detector score a phone or remote box needs to be shown to the verifier. "
+        "Default: chosen by `python -m proctor.eval objects` (held-up phone table).",
+    )
+    phone_verifier_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Verifier score at which a box is reported as a cell phone. Default: "
+        "chosen by `python -m proctor.eval objects` (held-up phone table).",
+    )
+    hands: bool = Field(
+        True,
+        description="Look for the hand holding each reported phone (evidence.held); it "
+        "decides nothing.",
+    )
 
 
 class CameraSettings(Section):

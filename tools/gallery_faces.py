@@ -62,20 +62,23 @@ def git_dir(repository: str, mirror: Path = MIRROR) -> Path:
     return root / ".git" if (root / ".git").is_dir() else root
 
 
-def files(git: Path, commit: str, prefix: str) -> dict[str, str]:
-    """``{path: blob id}`` of the JPEGs under ``prefix`` (everywhere when empty) at ``commit``."""
+def ls_tree(git: Path, commit: str, prefix: str = "") -> dict[str, str]:
+    """``{path: blob id}`` of every file under ``prefix`` (everywhere when empty) at
+    ``commit``, in path order."""
     listing = subprocess.run(
         ["git", "--git-dir", str(git), "ls-tree", "-r", commit] + ([prefix] if prefix else []),
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    out = {}
-    for line in listing.splitlines():
-        meta, path = line.split("\t", 1)
-        if path.lower().endswith(".jpg"):
-            out[path] = meta.split()[2]
-    return out
+    rows = (line.split("\t", 1) for line in listing.splitlines())
+    return {path: meta.split()[2] for meta, path in sorted(rows, key=lambda row: row[1])}
+
+
+def files(git: Path, commit: str, prefix: str) -> dict[str, str]:
+    """``{path: blob id}`` of the JPEGs under ``prefix`` (everywhere when empty) at ``commit``."""
+    listed = ls_tree(git, commit, prefix)
+    return {path: blob_id for path, blob_id in listed.items() if path.lower().endswith(".jpg")}
 
 
 def blob(git: Path, blob_id: str) -> bytes:

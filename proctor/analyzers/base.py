@@ -88,6 +88,11 @@ class Analyzer(ABC):
         loading anything: ``/health`` lists them and provisioning fetches them)."""
         return []
 
+    def missing_parts(self) -> list[str]:
+        """Optional parts running without their model (``/health`` lists them and says
+        degraded): the analyzer answers, with less than the configured set."""
+        return []
+
     @abstractmethod
     def analyze(self, ctx: FrameContext) -> AnalyzerResult:
         """Read the context (and the results of ``requires``); return this analyzer's result."""

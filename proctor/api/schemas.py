@@ -140,6 +140,11 @@ class AnalyzerHealth(BaseModel):
     requires: list[str]
     models: list[str]
     error: str | None = None
+    missing_parts: list[str] = Field(
+        default_factory=list,
+        description="Optional parts running without their model (e.g. the phone verifier): "
+        "the analyzer answers with less than configured; the status is then degraded.",
+    )
 
 
 class ModelHealth(BaseModel):

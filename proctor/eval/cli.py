@@ -62,3 +62,22 @@ def eval_main(
         replace_block(README, "summary", name, report.summary)
         print(f"{ACCURACY.relative_to(ROOT)} and README.md updated")
     return 0
+
+
+def run_parts(
+    parts: dict[str, tuple[str, Callable[[argparse.Namespace], EvalReport]]],
+    argv: list[str] | None,
+    description: str | None,
+    extra: Callable[[argparse.ArgumentParser], None],
+) -> int:
+    """Run the parts named by ``--part`` (all by default), each as its own evaluation with its
+    own block: ``parts`` maps a part to its block name and what writes it. ``extra`` must
+    declare ``--part`` too, so each part's parser accepts it."""
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--part", choices=list(parts), action="append")
+    chosen = chooser.parse_known_args(argv)[0].part or list(parts)
+    status = 0
+    for part in chosen:
+        name, run = parts[part]
+        status |= eval_main(name, run, argv, description, extra)
+    return status

@@ -26,7 +26,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from proctor.eval.cli import EvalReport, eval_main
+from proctor.eval.cli import EvalReport, run_parts
 
 PARTS: dict[str, str] = {
     "detection": "proctor.eval.fairness_detection",
@@ -71,10 +71,5 @@ def _with_header(name: str) -> Callable[[argparse.Namespace], EvalReport]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    chooser = argparse.ArgumentParser(add_help=False)
-    chooser.add_argument("--part", choices=list(PARTS), action="append")
-    chosen = chooser.parse_known_args(argv)[0].part or list(PARTS)
-    status = 0
-    for name in chosen:
-        status |= eval_main(f"fairness-{name}", _with_header(name), argv, __doc__, _options)
-    return status
+    parts = {name: (f"fairness-{name}", _with_header(name)) for name in PARTS}
+    return run_parts(parts, argv, __doc__, _options)

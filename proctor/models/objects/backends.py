@@ -69,6 +69,14 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
         "person": 0.25,
     },
 }
+#: The phone verifier's operating points, chosen on the tune split's out-of-fold scores by
+#: ``python -m tools.train_phone_verifier`` (rule in its docstring), one without and one
+#: with the second look: the detector score a phone or remote box needs to be verified, and
+#: the verifier score that makes it a cell phone.
+PHONE_OPERATING_POINTS: dict[bool, tuple[float, float]] = {
+    False: (0.25, 0.6),
+    True: (0.25, 0.7),
+}
 #: Per detector, the stricter threshold a person box without a face must reach to count:
 #: the grid value (at least the person threshold) maximising the mean of COCO
 #: MULTIPLE_PEOPLE agreement and exam_objects frames counted as one person (tune split).
@@ -103,6 +111,16 @@ def model_names(name: ObjectDetectorName, settings: ObjectsSettings) -> list[str
 def class_thresholds(name: ObjectDetectorName, settings: ObjectsSettings) -> dict[str, float]:
     """Measured defaults of ``name`` overridden by the configured ones, by class name."""
     return DEFAULT_THRESHOLDS[name] | settings.thresholds
+
+
+def phone_rules(settings: ObjectsSettings) -> tuple[float, float]:
+    """The phone floor and verifier threshold: the configured ones, else the measured."""
+    floor, threshold = PHONE_OPERATING_POINTS[settings.second_look]
+    if settings.phone_floor is not None:
+        floor = settings.phone_floor
+    if settings.phone_verifier_threshold is not None:
+        threshold = settings.phone_verifier_threshold
+    return floor, threshold
 
 
 def faceless_person_threshold(name: ObjectDetectorName, settings: ObjectsSettings) -> float:
