@@ -26,8 +26,8 @@ class Alert(BaseModel):
     confidence: float | None = Field(
         None,
         description="Detector confidence behind the alert, 0..1, where a detector decided it "
-        "(BANNED_OBJECT: the most confident banned object, a verified phone by its verifier "
-        "score; MULTIPLE_FACES / MULTIPLE_PEOPLE: "
+        "(BANNED_OBJECT: the most confident banned object, by the detector's score; a phone's "
+        "verifier score is in its objects entry; MULTIPLE_FACES / MULTIPLE_PEOPLE: "
         "the least confident of the two most confident faces or people); null for measured "
         "conditions (angles, ratios, distances, identity).",
     )

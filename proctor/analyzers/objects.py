@@ -93,6 +93,7 @@ class Rules:
     face_in_person: float
     phone: PhoneRules
     merge_iou: float  # boxes of one class from the two looks merge above this IoU
+    listed: tuple[str, ...]  # classes ``objects`` lists besides persons (banned; eval: more)
 
 
 @dataclass(frozen=True)
@@ -235,17 +236,17 @@ def judge(candidates: Candidates, face_boxes: np.ndarray, rules: Rules) -> Objec
         min_inside=rules.face_in_person,
         faceless_min_score=rules.faceless_threshold,
     )
-    # Banned objects (not the phone proposers watched for the verifier), and the person
-    # boxes that count.
-    shown = np.isin(found.labels, rules.banned) & ~is_person
+    # Listed objects (not a remote watched only for the verifier), and the person boxes
+    # that count.
+    shown = np.isin(found.labels, rules.listed) & ~is_person
     shown[np.flatnonzero(is_person)[people.counted_persons]] = True
     chosen = chosen[shown]
-    # A verified phone is as sure as the verifier says; anything else as its detector says.
-    sureness = np.where(np.isnan(chosen.phone_scores), chosen.found.scores, chosen.phone_scores)
+    # The alert keeps the detector's confidence (the attempt rules' votes were measured on
+    # it); a phone's verifier score is in its evidence.
     best: dict[str, float] = {}
-    for label, score in zip(chosen.found.labels, sureness, strict=True):
-        if label in rules.banned:
-            best[label] = max(best.get(label, 0.0), float(score))
+    for label, score in zip(chosen.found.labels, chosen.found.scores, strict=True):
+        if label in rules.banned and label not in best:
+            best[label] = float(score)
     alerts = []
     if best:
         listed = ", ".join(f"{label} ({score:.2f})" for label, score in best.items())
@@ -305,6 +306,7 @@ class ObjectsAnalyzer(Analyzer):
             face_in_person=self.settings.face_in_person,
             phone=PhoneRules(floor, threshold if self.verifier is not None else None),
             merge_iou=self.settings.nms_iou,
+            listed=banned,
         )
         self.watched = [*banned, PERSON, *PHONE_PROPOSERS]
 

@@ -207,6 +207,7 @@ def rules(thresholds: dict[str, float], faceless: float) -> Rules:
         defaults.face_in_person,
         PhoneRules(SCORE_FLOOR, None),
         defaults.nms_iou,
+        WATCHED,
     )
 
 

@@ -142,6 +142,7 @@ def approach_rules(base: Rules, approach: Approach) -> Rules:
         base.face_in_person,
         PhoneRules(floor, threshold if approach.verifier else None),
         base.merge_iou,
+        base.listed,
     )
 
 

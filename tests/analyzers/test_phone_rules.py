@@ -32,6 +32,7 @@ def rules(verifier: float | None, floor: float = 0.1) -> Rules:
         face_in_person=0.5,
         phone=PhoneRules(floor, verifier),
         merge_iou=0.5,
+        listed=("cell phone", "book"),
     )
 
 
@@ -76,8 +77,8 @@ def test_a_remote_the_verifier_finds_to_be_a_phone_is_reported_as_one() -> None:
     assert evidence["evidence"]["detector_label"] == "remote"
     assert evidence["evidence"]["look"] == "second_look"
     assert evidence["evidence"]["held"] is None
-    # The alert is as sure as the verifier, not as the weak detector score.
-    assert result.alerts[0].code == "BANNED_OBJECT" and result.alerts[0].confidence == 0.8
+    # The alert keeps the detector's confidence; the verifier's score is the evidence's.
+    assert result.alerts[0].code == "BANNED_OBJECT" and result.alerts[0].confidence == 0.15
 
 
 def test_a_proposal_under_the_floor_is_not_reported_whatever_its_score() -> None:

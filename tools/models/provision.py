@@ -96,7 +96,12 @@ def provision(
     Entries of models not asked for, and of models that failed, are kept as they were (a
     failed fetch installs nothing, so the file on disk is still the one recorded).
     """
-    specs = [spec for spec in MODELS if names is None or spec.name in names]
+    wanted = set(names) if names is not None else {spec.name for spec in MODELS}
+    # A model built from another needs that one provisioned first (MODELS lists it earlier).
+    wanted |= {
+        s.source.base for s in MODELS if s.name in wanted and isinstance(s.source, DerivedSource)
+    }
+    specs = [spec for spec in MODELS if spec.name in wanted]
     models_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(models_dir)
     results: list[ProvisionResult] = []
