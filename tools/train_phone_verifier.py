@@ -66,11 +66,12 @@ from tools.models.build_env import ensure_build_env, run_verifier_build
 
 HEAD_FILE = ROOT / "tools" / "models" / "phone_verifier_head.json"
 BASE_MODEL = "object_detection_centernet"
-#: The backbone tensors the head reads, each average-pooled: CenterNet's last expansion at
-#: stride 16 (528 channels) and at stride 32 (480). Chosen on tune (grouped out-of-fold
+#: The backbone tensors the head reads (``"CHANNELS@STRIDE"``, found by shape: converted
+#: tensor names change between conversions), each average-pooled: CenterNet's last
+#: expansion at stride 16 (528 channels) and at stride 32 (480). Chosen on tune (grouped out-of-fold
 #: AUC) over the stride-32 one alone, with and without max pooling, crops of 128 or 192
 #: pixels and contexts 1.25, 1.6 and 2.2 (the crop settings live in the verifier module).
-FEATURES = ("t174", "t239")
+FEATURES = ("528@16", "480@32")
 POSITIVE_IOU = 0.3
 NEGATIVE_IOU = 0.1
 C_GRID = (0.0003, 0.001, 0.003, 0.01, 0.03)

@@ -222,7 +222,7 @@ MODELS: tuple[ModelSpec, ...] = (
         source=DerivedSource(
             "object_detection_centernet",
             "tools/models/phone_verifier_head.json",
-            "0e4cd3b5fd348793e4dbd00532a99902c790c85c637aa2f591298bfc99809ba5",
+            "efeb5e9a57e10f15d1841f9f861ad4c07aa228d13919144f0e88b08e34625164",
         ),
     ),
     ModelSpec(

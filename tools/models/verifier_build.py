@@ -7,15 +7,16 @@ and the training tool import nothing heavy from here at module level.
 Usage::
 
     python tools/models/verifier_build.py BASE_ONNX HEAD_JSON OUT_ONNX
-    python tools/models/verifier_build.py --features T1,T2 BASE_ONNX OUT_ONNX
+    python tools/models/verifier_build.py --features 528@16,480@32 BASE_ONNX OUT_ONNX
 
 The second form writes the cut, pooled backbone alone (output ``pooled``, ``(N, C)``): what
 ``tools.train_phone_verifier`` trains the head on.
 
 ``BASE_ONNX`` is the converted CenterNet detector (``object_detection_centernet``): a
 MobileNetV3 backbone trained on COCO, whose 80 classes include cell phone, remote and book.
-The graph is cut at the ``features`` tensors named in ``HEAD_JSON`` (the backbone's last
-expansions at stride 16 and stride 32, 528 + 480 channels), its fixed batch of 1 is opened
+The graph is cut at the ``features`` of ``HEAD_JSON``, ``"CHANNELS@STRIDE"`` specs found by
+shape (``find_feature``: the backbone's last expansions at stride 16 and stride 32, 528 + 480
+channels), its fixed batch of 1 is opened
 to any batch (the squeeze-excitation reshapes hard-code it) and its spatial size to any
 size, and then: global average pooling of each, concatenated, ``(x - mean) / scale``,
 ``Gemm`` with the head's coefficients and a sigmoid. Input ``input``
@@ -59,24 +60,48 @@ def _open_batch(model) -> int:
     return changed
 
 
+def find_feature(model, spec: str) -> str:
+    """The tensor a ``"CHANNELS@STRIDE"`` spec names: the last hard-swish output (``Mul``) of
+    that many channels at that stride, before the head's first upsampling (``Resize``).
+    Converted tensor names are not stable from one conversion to the next; the backbone's
+    shapes are."""
+    channels, stride = (int(part) for part in spec.split("@"))
+    side = model.graph.input[0].type.tensor_type.shape.dim[1].dim_value // stride
+    shapes = {
+        info.name: [d.dim_value for d in info.type.tensor_type.shape.dim]
+        for info in model.graph.value_info
+    }
+    found = None
+    for node in model.graph.node:
+        if node.op_type == "Resize":
+            break
+        if node.op_type == "Mul" and shapes.get(node.output[0]) == [1, channels, side, side]:
+            found = node.output[0]
+    if found is None:
+        raise SystemExit(f"no {channels}-channel stride-{stride} activation in the base model")
+    return found
+
+
 def cut_backbone(base_onnx: Path, features: list[str]):
-    """The base graph from ``input`` to the ``features`` tensors, each average-pooled and
-    concatenated into ``pooled`` ``(N, sum of their channels)``."""
+    """The base graph from ``input`` to the ``features`` tensors (``"CHANNELS@STRIDE"``
+    specs, ``find_feature``), each average-pooled and concatenated into ``pooled``
+    ``(N, sum of their channels)``."""
     import onnx
     from onnx import TensorProto, helper, shape_inference, utils
 
     model = shape_inference.infer_shapes(onnx.load(str(base_onnx)))
-    cut = utils.Extractor(model).extract_model(["input"], list(features))
+    names = [find_feature(model, spec) for spec in features]
+    cut = utils.Extractor(model).extract_model(["input"], names)
     graph = cut.graph
     flat = []
-    for name in features:
+    for index, name in enumerate(names):
         graph.node.extend(
             [
-                helper.make_node("GlobalAveragePool", [name], [f"{name}_gap"]),
-                helper.make_node("Flatten", [f"{name}_gap"], [f"{name}_flat"], axis=1),
+                helper.make_node("GlobalAveragePool", [name], [f"feature{index}_gap"]),
+                helper.make_node("Flatten", [f"feature{index}_gap"], [f"feature{index}"], axis=1),
             ]
         )
-        flat.append(f"{name}_flat")
+        flat.append(f"feature{index}")
     graph.node.append(helper.make_node("Concat", flat, ["pooled"], axis=1))
     del graph.output[:]
     graph.output.append(helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None))
@@ -165,7 +190,8 @@ def build(base_onnx: Path, head_json: Path, out_onnx: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--features", help="write the pooled backbone cut at these tensors (comma-separated)"
+        "--features",
+        help="write the pooled backbone cut at these CHANNELS@STRIDE tensors (comma-separated)",
     )
     parser.add_argument("paths", type=Path, nargs="+")
     args = parser.parse_args(argv)
