@@ -221,7 +221,8 @@ def judge(candidates: Candidates, face_boxes: np.ndarray, rules: Rules) -> Objec
         candidates.phone_scores,
         candidates.proposed_as,
     )[counts]
-    # The two looks see one object twice: merge per class, most confident first.
+    # One object can come twice: from both looks, or as the detector's phone box and its
+    # remote box that the verifier relabelled. Merge per class, most confident first.
     keep = nms(
         relabelled.found.boxes, relabelled.found.scores, rules.merge_iou, relabelled.found.class_ids
     )

@@ -36,9 +36,9 @@ def square_crops(image_bgr: np.ndarray, boxes: np.ndarray, size: int = CROP) -> 
         factor = size / side
         left, top = (x1 + x2 - side) / 2, (y1 + y2 - side) / 2
         warp = np.array([[factor, 0, -left * factor], [0, factor, -top * factor]], np.float32)
-        shrink = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+        # Bilinear either way: warpAffine has no area averaging (INTER_AREA gives the same).
         crop = cv2.warpAffine(
-            image_bgr, warp, (size, size), flags=shrink, borderMode=cv2.BORDER_REPLICATE
+            image_bgr, warp, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         crops[index] = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
     return crops
