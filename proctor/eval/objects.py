@@ -522,7 +522,8 @@ def render(
         "",
         f"Rule outcome: {why}: **{default}**. Permissive-only: {why_permissive}: **{permissive}**.",
         "",
-        "**Banned objects, report split** (each detector at its tune thresholds):",
+        "**Banned objects, report split** (each detector at its tune thresholds, phone verifier "
+        "off: the shipped phone decision is in [Held-up phone](#held-up-phone)):",
         "",
         "| detector | banned mAP@0.5 | exam phone AP@0.5 | exam phone boxes found | exam "
         "frames reporting a phone: phone held | wallet held | AirPods held | exam frames "
@@ -585,7 +586,8 @@ def render(
         f"**{default}** (permissive-only: **{permissive}**), chosen on the tune split by banned "
         "mAP; detectors whose 95% intervals overlap the best's tie with it, and a tie goes by "
         "licence (MIT/Apache before AGPL), then speed, then simplicity (one model before two). "
-        f"Here: {why}.",
+        f"Here: {why}. These are the detector's own figures (phone verifier off); the shipped "
+        "phone decision is measured under **Held-up phone**.",
         "",
         f"| figure ({default}) | split | value (95% interval) |",
         "|---|---|---|",
